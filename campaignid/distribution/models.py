@@ -1,0 +1,127 @@
+"""Deliveries are the source of truth: one row per message to one recipient on one channel."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from campaignid.lib.ids import new_id
+
+CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet")]
+
+
+def batch_id() -> str:
+    return new_id("batch")
+
+
+class Status(models.TextChoices):
+    """The documented public statuses. Forward only: pending → sent → delivered → read; failed."""
+
+    PENDING = "pending", _("pending")
+    SENT = "sent", _("sent")
+    DELIVERED = "delivered", _("delivered")
+    READ = "read", _("read")
+    FAILED = "failed", _("failed")
+
+
+class Batch(models.Model):
+    """A bulk send. Counters are kept up to date by the engine for live progress."""
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("scheduled")
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        PAUSED = "paused", _("paused")
+        CANCELLED = "cancelled", _("cancelled")
+        COMPLETED = "completed", _("completed")
+
+    id = models.CharField(primary_key=True, max_length=40, default=batch_id, editable=False)
+    organisation = models.ForeignKey("programs.Organisation", on_delete=models.CASCADE, related_name="batches")
+    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="batches", null=True)
+    channels = models.JSONField(default=list, help_text=_("Channel, or ordered channels for fallback."))
+    selection = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    pending = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    read = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = _("batches")
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class Delivery(models.Model):
+    organisation = models.ForeignKey("programs.Organisation", on_delete=models.CASCADE, related_name="deliveries")
+    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="deliveries")
+    beneficiary = models.ForeignKey("programs.Beneficiary", on_delete=models.CASCADE, related_name="deliveries")
+    card = models.ForeignKey("cards.Card", on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries")
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
+    fallback_of = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="fallback"
+    )
+    channel = models.CharField(max_length=20, choices=CHANNELS)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    recipient = models.CharField(max_length=32, blank=True, help_text=_("E.164; never logged or exported."))
+    recipient_masked = models.CharField(max_length=32, blank=True)
+    message = models.TextField(blank=True)
+    provider_account = models.CharField(max_length=100, blank=True, help_text=_("Pacing key of the sending account."))
+    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_category = models.CharField(max_length=40, blank=True)
+    error_detail = models.CharField(max_length=500, blank=True)
+    retryable = models.BooleanField(default=False)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = _("deliveries")
+        indexes = [
+            models.Index(fields=["organisation", "created_at", "id"], name="dlv_org_created"),
+            models.Index(fields=["channel", "created_at"], name="dlv_channel_created"),
+            models.Index(fields=["status", "created_at"], name="dlv_status_created"),
+            models.Index(fields=["program", "created_at"], name="dlv_program_created"),
+            models.Index(fields=["beneficiary", "channel"], name="dlv_beneficiary_channel"),
+            models.Index(fields=["batch", "status"], name="dlv_batch_status"),
+            models.Index(fields=["status", "next_attempt_at"], name="dlv_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"delivery {self.pk} ({self.channel}, {self.status})"
+
+
+class DeliveryEvent(models.Model):
+    """Append-only: every attempt, status change and decision on a delivery."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=30, help_text=_("attempt, status, retry_scheduled, fallback, …"))
+    status = models.CharField(max_length=10, blank=True)
+    source = models.CharField(max_length=20, blank=True, help_text=_("send, webhook, sweeper, api, …"))
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["delivery", "at"], name="dlvevent_delivery_at")]

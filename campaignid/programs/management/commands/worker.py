@@ -1,0 +1,12 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run one queue consumer (Huey). Start several, on several machines, to scale out."
+
+    def add_arguments(self, parser):
+        parser.add_argument("-w", "--workers", type=int, default=4, help="worker threads (default 4)")
+
+    def handle(self, *args, workers, **options):
+        call_command("run_huey", workers=workers, worker_type="thread", periodic=True)

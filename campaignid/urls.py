@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from campaignid.api.api import api
+from campaignid.api.views import health
+
+urlpatterns = [
+    path("health", health, name="health"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("campaignid.dashboard.urls")),
+    path("", api.urls),
+]
+
+handler404 = "campaignid.api.views.not_found"
+handler500 = "campaignid.api.views.server_error"

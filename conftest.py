@@ -1,0 +1,84 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from campaignid.sandbox.server import SandboxThread
+from campaignid.sandbox.testing import control as sandbox_control
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(tmp_path_factory):
+    """The provider sandboxes on a real TCP port for the whole test session."""
+    server = SandboxThread(tmp_path_factory.mktemp("sandbox")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_server):
+    """A running sandbox, reset before each test."""
+    sandbox_control(sandbox_server, "/reset")
+    return sandbox_server
+
+
+@pytest.fixture
+def make_org(db):
+    from campaignid.programs.models import Organisation, Program
+
+    def make(slug: str = "org-a", prefix: str = "AAA-VAC", uid: str = "IpHINAT79UW", **program_kw):
+        org, _ = Organisation.objects.get_or_create(slug=slug, defaults={"name": slug.upper()})
+        program = Program.objects.create(organisation=org, name=f"Programme {prefix}", dhis2_program_uid=uid,
+                                         code_prefix=prefix, **program_kw)
+        return org, program
+
+    return make
+
+
+@pytest.fixture
+def make_beneficiary(db):
+    from campaignid.programs.models import Beneficiary
+
+    counter = {"n": 0}
+
+    def make(program, **kw):
+        counter["n"] += 1
+        n = counter["n"]
+        defaults = {"enrollment_id": f"ENR{n:05d}", "first_name": "Aminata", "last_name": "Diallo",
+                    "phone": f"+2217712{n:05d}", "source": "manual"}
+        defaults.update(kw)
+        return Beneficiary.objects.create(program=program, **defaults)
+
+    return make
+
+
+@pytest.fixture
+def make_token(db, django_user_model):
+    from campaignid.programs.models import ApiToken, Membership
+
+    def make(org, role: str = Membership.ADMIN, programs=(), username: str | None = None):
+        user = django_user_model.objects.create_user(username or f"user-{org.slug}-{role}", password="pw-123456789")
+        Membership.objects.create(user=user, organisation=org, role=role)
+        _, clear = ApiToken.issue(user, org, "test", programs)
+        return clear
+
+    return make
+
+
+@pytest.fixture
+def api_client(client):
+    """Django test client with a helper for bearer calls."""
+
+    def call(method: str, path: str, token: str | None = None, body=None, **headers):
+        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+        if token:
+            extra["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        fn = getattr(client, method.lower())
+        if body is not None:
+            return fn(path, data=json.dumps(body), content_type="application/json", **extra)
+        return fn(path, **extra)
+
+    return call
