@@ -16,6 +16,7 @@ import asyncio
 import importlib
 import logging
 import threading
+import warnings
 from pathlib import Path
 
 import aiohttp
@@ -24,6 +25,8 @@ from aiohttp import web
 from .core import Fault, LoggedRequest, SandboxContext
 
 log = logging.getLogger("campaignid.sandbox")
+# Emulators share the context under the plain "ctx" key; the typed-key advice does not apply here.
+warnings.filterwarnings("ignore", category=web.NotAppKeyWarning)
 
 # (url prefix, module) — each module exposes create_app(ctx) and create_control_app(ctx).
 PROVIDERS = [
