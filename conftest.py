@@ -10,6 +10,12 @@ from campaignid.sandbox.server import SandboxThread
 from campaignid.sandbox.testing import control as sandbox_control
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Test users need no slow key derivation."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def sandbox_server(tmp_path_factory):
     """The provider sandboxes on a real TCP port for the whole test session."""
@@ -82,3 +88,25 @@ def api_client(client):
         return fn(path, **extra)
 
     return call
+
+
+@pytest.fixture
+def sandbox_settings(settings, sandbox):
+    """Channels configured on their sandbox defaults, pointing at the running sandbox."""
+    settings.CAMPAIGNID_SANDBOX = True
+    settings.SANDBOX_URL = sandbox.url
+    settings.CAMPAIGNID_PUBLIC_URL = "https://cards.example.org"
+    return sandbox
+
+
+@pytest.fixture
+def inline_queue(settings):
+    """Run queue tasks inline (Huey immediate mode) for the duration of a test."""
+    from campaignid.distribution import compose
+
+    huey = settings.HUEY
+    huey.immediate = True
+    compose.clear_cache()
+    yield huey
+    huey.immediate = False
+    compose.clear_cache()

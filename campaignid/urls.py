@@ -8,7 +8,10 @@ urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("campaignid.distribution.urls")),
     path("", include("campaignid.dashboard.urls")),
+    path("", include("campaignid.verification.urls")),
+    path("", include("campaignid.cards.urls")),
     path("", api.urls),
 ]
 

@@ -125,3 +125,33 @@ class DeliveryEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["delivery", "at"], name="dlvevent_delivery_at")]
+
+
+class Alert(models.Model):
+    """Something an administrator must act on (account paused by a provider, credentials refused…)."""
+
+    organisation = models.ForeignKey("programs.Organisation", on_delete=models.CASCADE, related_name="alerts")
+    channel = models.CharField(max_length=20, blank=True)
+    code = models.CharField(max_length=40)
+    category = models.CharField(max_length=40)
+    message = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a request sent with an ``Idempotency-Key``; a retry gets it back."""
+
+    organisation = models.ForeignKey("programs.Organisation", on_delete=models.CASCADE)
+    key = models.CharField(max_length=200)
+    endpoint = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "endpoint", "key"], name="uniq_idempotency")]

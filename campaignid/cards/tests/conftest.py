@@ -1,0 +1,1 @@
+from campaignid.cards.tests.fixtures import *  # noqa: F401,F403

@@ -1,0 +1,106 @@
+"""Settings > Integrations over the API: provider settings per organisation (or programme), secrets
+write-only, a "Test" call, and resuming an account paused after a provider error."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Schema
+
+from campaignid.api.errors import ApiError
+from campaignid.distribution.models import Alert
+
+from . import config, registry
+from .models import ChannelConfig
+
+router = Router(tags=["integrations"])
+Kind = Literal["whatsapp", "sms", "google_wallet"]
+
+
+class IntegrationIn(Schema):
+    programme: str | None = None
+    enabled: bool = True
+    settings: dict[str, Any] = {}
+    secrets: dict[str, str] = {}
+
+
+def _admin(request):
+    scope = request.auth
+    if not scope.can_manage_settings:
+        raise ApiError(403, "forbidden", "Only administrators can change integrations.")
+    return scope
+
+
+def _program(scope, uid: str | None):
+    if not uid:
+        return None
+    program = scope.programs().filter(dhis2_program_uid=uid).first()
+    if program is None:
+        raise ApiError(404, "programme_not_found", f"No programme {uid!r} for this organisation.")
+    return program
+
+
+def describe(scope, kind: str, program=None) -> dict:
+    module = registry.module_for(kind)
+    row = ChannelConfig.objects.filter(organisation=scope.organisation, channel=kind, program=program).first()
+    try:
+        mapping = config.resolve(kind, scope.organisation.pk, program.pk if program else None)
+        module.CHANNEL.config_from(mapping)
+        ready, problem = True, ""
+    except (KeyError, ValueError, config.NotConfigured) as exc:
+        mapping, ready, problem = {}, False, str(exc)
+    secrets = getattr(module, "SECRET_FIELDS", ())
+    return {
+        "channel": kind, "programme": program.dhis2_program_uid if program else None,
+        "enabled": row.enabled if row else True, "ready": ready, "problem": problem or None,
+        "settings": {k: mapping.get(k) for k in getattr(module, "SETTINGS_FIELDS", ()) if k in mapping},
+        "secrets_set": {k: bool(mapping.get(k)) for k in secrets},
+        "paused_until": row.paused_until if row and row.paused_until and row.paused_until > timezone.now() else None,
+        "paused_reason": row.paused_reason if row and row.paused_until else None,
+    }
+
+
+@router.get("/integrations", response=list[dict], summary="Channels and their configuration (no secrets)")
+def list_integrations(request: HttpRequest):
+    return [describe(request.auth, kind) for kind in registry.available()]
+
+
+@router.put("/integrations/{kind}", response=dict, summary="Configure a channel (secrets are write-only)")
+def put_integration(request: HttpRequest, kind: Kind, payload: IntegrationIn):
+    scope = _admin(request)
+    module = registry.module_for(kind)
+    program = _program(scope, payload.programme)
+    allowed_settings, allowed_secrets = set(module.SETTINGS_FIELDS), set(module.SECRET_FIELDS)
+    unknown = (set(payload.settings) - allowed_settings) | (set(payload.secrets) - allowed_secrets)
+    if unknown:
+        raise ApiError(422, "unknown_fields", f"Unknown fields for {kind}: {', '.join(sorted(unknown))}.",
+                       {"settings": sorted(allowed_settings), "secrets": sorted(allowed_secrets)})
+    row, _ = ChannelConfig.objects.get_or_create(organisation=scope.organisation, program=program, channel=kind)
+    row.enabled = payload.enabled
+    row.settings = {**(row.settings or {}), **payload.settings}
+    row.secrets = {**(row.secrets or {}), **{k: v for k, v in payload.secrets.items() if v}}
+    row.save()
+    return describe(scope, kind, program)
+
+
+@router.post("/integrations/{kind}/resume", response=dict, summary="Resume a channel paused by a provider error")
+def resume_integration(request: HttpRequest, kind: Kind, programme: str | None = None):
+    scope = _admin(request)
+    program = _program(scope, programme)
+    ChannelConfig.objects.filter(organisation=scope.organisation, channel=kind).update(paused_until=None,
+                                                                                       paused_reason="")
+    Alert.objects.filter(organisation=scope.organisation, channel=kind, resolved_at__isnull=True).update(
+        resolved_at=timezone.now())
+    from campaignid.distribution.tasks import kick
+
+    kick(force=True)
+    return describe(scope, kind, program)
+
+
+@router.get("/alerts", response=list[dict], summary="Open alerts (paused accounts, refused credentials…)")
+def alerts(request: HttpRequest):
+    rows = Alert.objects.filter(organisation=request.auth.organisation, resolved_at__isnull=True)[:100]
+    return [{"id": a.pk, "channel": a.channel, "code": a.code, "category": a.category, "message": a.message,
+             "created_at": a.created_at} for a in rows]

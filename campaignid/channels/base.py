@@ -1,0 +1,167 @@
+"""The provider contract. Core code reaches providers only through this interface and the registry.
+
+A provider module raises only ``SendError``: no raw HTTP error, vendor URL, payload field, status word
+or error code leaves it. The retry decision is taken once, at this boundary.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+import aiohttp
+from django.http import HttpRequest
+
+# Failure categories shown to users (logs, dashboard, CSV). Providers map their codes onto these.
+CATEGORIES = {
+    "invalid_number": "The number is not valid for this channel.",
+    "not_on_whatsapp": "The number has no WhatsApp account (SMS fallback possible).",
+    "outside_24h_window": "Free-form message outside the 24-hour window; an approved template is needed.",
+    "rate_limited": "The provider asked us to slow down; retried automatically.",
+    "recipient_rate_limited": "Too many messages to this recipient; retried later.",
+    "quota_exhausted": "The account's messaging quota or SMS bundle is exhausted.",
+    "auth": "The provider refused our credentials.",
+    "permission": "The account lacks a permission or an approval.",
+    "account_restricted": "The sending account is restricted or blocked by the provider.",
+    "template": "The message template is missing, not approved, or its parameters do not match.",
+    "media": "The card image could not be uploaded or fetched.",
+    "invalid_request": "The provider rejected the request as malformed.",
+    "no_sms_route": "No SMS route for this number's country.",
+    "undeliverable": "The provider could not deliver the message.",
+    "provider_down": "The provider is unavailable; retried automatically.",
+    "timeout": "The provider did not answer in time; retried automatically.",
+    "opted_out": "The beneficiary opted out of messages.",
+    "no_recipient": "No phone number for this beneficiary.",
+    "configuration": "The channel is not configured.",
+    "expired": "Not delivered in time.",
+    "cancelled": "Cancelled before sending.",
+}
+
+
+class SendError(Exception):
+    """A provider failure with the decision already taken.
+
+    ``scope`` says what the failure blocks: ``message`` (only this one), ``recipient`` (delay this
+    recipient only), ``account`` (pause the whole sending account and alert an admin).
+    ``throttled`` marks rate-limit answers: they slow the pace and never count as a failed attempt.
+    """
+
+    def __init__(self, code: str, category: str, message: str = "", *, retryable: bool = False,
+                 retry_after: float | None = None, scope: str = "message", throttled: bool = False) -> None:
+        super().__init__(message or CATEGORIES.get(category, category))
+        self.code, self.category, self.retryable = str(code), category, retryable
+        self.retry_after, self.scope, self.throttled = retry_after, scope, throttled
+        self.message = message or CATEGORIES.get(category, category)
+
+    def __repr__(self) -> str:
+        return f"SendError({self.code!r}, {self.category!r}, retryable={self.retryable}, scope={self.scope!r})"
+
+
+class CallbackRejected(Exception):
+    """A webhook that must not be recorded (bad signature, unknown secret). ``status`` is the answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class CardView:
+    """What a channel may show of a card: printed fields only, never the phone number."""
+
+    code: str
+    version: int
+    display_name: str
+    first_name: str
+    last_name: str
+    programme_name: str
+    programme_uid: str
+    issued_at: date
+    expires_at: date | None
+    token: str
+    png: bytes | Callable[[], bytes]  # the card image, or a loader called only when a channel needs it
+    verification_url: str
+    holder_url: str
+    primary_colour: str = "#0B5F56"
+    logo_url: str = ""
+    status: str = "valid"
+
+    def png_bytes(self) -> bytes:
+        return self.png() if callable(self.png) else self.png
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    delivery_id: int
+    recipient: str  # E.164
+    text: str  # personalised text, ready to send
+    language: str  # "fr" | "en"
+    card: CardView | None
+    variables: dict[str, str] = field(default_factory=dict)
+    use_template: bool = True  # WhatsApp: approved template (business-initiated); False = free-form
+    idempotency_key: str = ""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_message_id: str
+    url: str = ""  # e.g. a wallet save link
+    segments: int | None = None  # SMS units used
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A provider callback mapped to our public statuses (sent / delivered / read / failed)."""
+
+    provider_message_id: str
+    status: str
+    at: datetime
+    delivery_id: int | None = None  # when the provider echoes our reference
+    error_code: str = ""
+    error_category: str = ""
+    error_detail: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Channel(ABC):
+    """One provider account. Built from a resolved configuration mapping; cheap to construct."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+
+    @classmethod
+    @abstractmethod
+    def config_from(cls, mapping: dict[str, Any]) -> Any:
+        """Build the frozen config from the resolved mapping (raise KeyError/ValueError naming what is missing)."""
+
+    @property
+    @abstractmethod
+    def account_key(self) -> str:
+        """Pacing key shared by every worker sending from this account (e.g. ``whatsapp:<number id>``)."""
+
+    @property
+    @abstractmethod
+    def rate_per_second(self) -> float:
+        """The provider's sending limit for this account."""
+
+    @abstractmethod
+    async def send(self, session: aiohttp.ClientSession, message: OutgoingMessage) -> SendResult:
+        """Send one message; raise ``SendError`` on any failure."""
+
+    @classmethod
+    def parse_callback(cls, request: HttpRequest, configs: list[dict[str, Any]], token: str = "") -> list[StatusUpdate]:
+        """Verify and map a provider callback against the configurations that may have sent it
+        (``configs``: every resolved mapping of this channel; ``token``: a secret from the URL, if any).
+        Raise ``CallbackRejected`` to answer without recording anything."""
+        raise CallbackRejected(404, f"{cls.kind} has no status callbacks")
+
+    @classmethod
+    def handshake(cls, request: HttpRequest, configs: list[dict[str, Any]]) -> tuple[int, str]:
+        """Answer a provider's GET verification of the callback URL: (HTTP status, body)."""
+        return 405, ""

@@ -1,0 +1,94 @@
+"""Resolve a channel's configuration: sandbox defaults < environment < organisation < programme.
+
+Each provider module declares ``ENV`` (setting name → environment variable) and
+``sandbox_defaults(sandbox_url)``; it turns the merged mapping into its own frozen config.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from campaignid.lib import env
+
+from . import registry
+from .models import ChannelConfig
+
+
+class NotConfigured(Exception):
+    """The channel cannot send for this organisation/programme; the message says what is missing."""
+
+
+def _env_layer(module) -> dict[str, Any]:
+    out = {}
+    for key, var in getattr(module, "ENV", {}).items():
+        value = env.get(var)
+        if value not in (None, ""):
+            out[key] = value
+    return out
+
+
+def _db_rows(kind: str, organisation_id: int, program_id: int | None) -> list[ChannelConfig]:
+    rows = ChannelConfig.objects.filter(organisation_id=organisation_id, channel=kind)
+    rows = [r for r in rows if r.program_id in (None, program_id)]
+    return sorted(rows, key=lambda r: r.program_id is not None)  # organisation first, programme override last
+
+
+def resolve(kind: str, organisation_id: int, program_id: int | None = None) -> dict[str, Any]:
+    """The merged configuration mapping, secrets included (never log it)."""
+    module = registry.module_for(kind)
+    merged: dict[str, Any] = {}
+    if settings.CAMPAIGNID_SANDBOX and hasattr(module, "sandbox_defaults"):
+        merged.update(module.sandbox_defaults(settings.SANDBOX_URL))
+    merged.update(_env_layer(module))
+    for row in _db_rows(kind, organisation_id, program_id):
+        if not row.enabled:
+            raise NotConfigured(f"The {kind} channel is disabled for this organisation or programme.")
+        merged.update({k: v for k, v in (row.settings or {}).items() if v not in (None, "")})
+        merged.update({k: v for k, v in (row.secrets or {}).items() if v not in (None, "")})
+    return merged
+
+
+def build(kind: str, organisation_id: int, program_id: int | None = None):
+    """A ready Channel instance, or NotConfigured with a readable reason."""
+    cls = registry.channel_class(kind)
+    mapping = resolve(kind, organisation_id, program_id)
+    try:
+        config = cls.config_from(mapping)
+    except (KeyError, ValueError) as exc:
+        raise NotConfigured(f"The {kind} channel is not fully configured: {exc}") from exc
+    return cls(config)
+
+
+def paused(kind: str, organisation_id: int, program_id: int | None = None) -> ChannelConfig | None:
+    """The config row that pauses this channel right now (after 131048, POL0001…), if any."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    for row in _db_rows(kind, organisation_id, program_id):
+        if row.paused_until and row.paused_until > now:
+            return row
+    return None
+
+
+def all_resolved(kind: str) -> list[dict[str, Any]]:
+    """Every distinct configuration of this channel (sandbox/environment and each organisation/programme
+    row), for verifying callbacks before we know which account they belong to."""
+    seen, out = set(), []
+    rows = ChannelConfig.objects.filter(channel=kind, enabled=True).values_list("organisation_id", "program_id")
+    for org_id, program_id in [(None, None), *rows]:
+        if org_id is None:
+            module = registry.module_for(kind)
+            mapping = dict(module.sandbox_defaults(settings.SANDBOX_URL)) if settings.CAMPAIGNID_SANDBOX else {}
+            mapping.update(_env_layer(module))
+        else:
+            try:
+                mapping = resolve(kind, org_id, program_id)
+            except NotConfigured:
+                continue
+        key = repr(sorted(mapping.items(), key=lambda kv: kv[0]))
+        if mapping and key not in seen:
+            seen.add(key)
+            out.append(mapping)
+    return out

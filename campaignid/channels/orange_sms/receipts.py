@@ -1,0 +1,143 @@
+"""Delivery receipts (``deliveryInfoNotification``) POSTed to ``/webhooks/orange-sms/<secret>``.
+
+Authentication: Orange receipts are unsigned, so the URL carries a secret; it must equal the
+``webhook_secret`` of one configured account (constant-time comparison), otherwise nothing is recorded
+and the answer is 404.
+
+Mapping of ``deliveryStatus``: ``DeliveredToTerminal`` → delivered; ``DeliveryImpossible`` → failed
+(``undeliverable``); ``DeliveredToNetwork`` / ``MessageWaiting`` → sent (absorbed when already sent);
+``DeliveryUncertain`` / ``DeliveryNotificationNotSupported`` → no change.
+
+Correlation, in order:
+1. the request id: the last path segment of the ``OutboundMessageRequest`` link
+   (``deliveryInfo.link[].href``, the ``resourceURL`` returned by the send) when the gateway echoes it;
+2. otherwise the recipient ``address``: the most recent SMS to that number still ``sent`` in the last
+   7 days. ``callbackData`` cannot identify a message: it is fixed per subscription (we set it to the
+   organisation, for audit only).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from campaignid.channels.base import CallbackRejected, StatusUpdate
+from campaignid.lib.mask import mask_phone
+
+from .client import last_segment
+
+log = logging.getLogger("campaignid.channels.orange_sms")
+
+STATUS = {
+    "DeliveredToTerminal": "delivered",
+    "DeliveryImpossible": "failed",
+    "DeliveredToNetwork": "sent",
+    "MessageWaiting": "sent",
+}
+NO_CHANGE = {"DeliveryUncertain", "DeliveryNotificationNotSupported"}
+REQUEST_LINK = "outboundmessagerequest"
+ADDRESS_WINDOW = timedelta(days=7)
+
+
+def check_secret(configs: list[dict[str, Any]], token: str) -> None:
+    """Raise ``CallbackRejected(404)`` unless ``token`` is a configured ``webhook_secret``."""
+    given = (token or "").encode()
+    matched = False
+    for mapping in configs:
+        secret = str(mapping.get("webhook_secret") or "")
+        if secret:
+            matched |= hmac.compare_digest(given, secret.encode())
+    if not matched or not given:
+        raise CallbackRejected(404, "unknown Orange receipts URL")
+
+
+def _items(value: Any) -> list[dict]:
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, dict)]
+    return []
+
+
+def _request_id(notification: dict, info: dict) -> str:
+    for holder in (info, notification):
+        for link in _items(holder.get("link")):
+            if str(link.get("rel", "")).lower() == REQUEST_LINK and link.get("href"):
+                return last_segment(link["href"])
+        if holder.get("resourceURL"):
+            return last_segment(holder["resourceURL"])
+    return ""
+
+
+def _address(info: dict) -> str:
+    raw = info.get("address")
+    if isinstance(raw, list):
+        raw = raw[0] if raw else ""
+    return str(raw or "").removeprefix("tel:").strip()
+
+
+def _update(status_word: str, request_id: str, address: str, callback_data: str) -> dict | None:
+    status = STATUS.get(status_word)
+    if status is None:
+        if status_word not in NO_CHANGE:
+            log.info("orange receipt with unknown status %r ignored", status_word[:40])
+        return None
+    update = {"provider_message_id": request_id, "status": status, "address": address,
+              "details": {"receipt": status_word, **({"callback_data": callback_data[:100]} if callback_data else {})}}
+    if status == "failed":
+        update.update(error_code=status_word, error_category="undeliverable",
+                      error_detail="Orange could not deliver the SMS (expired or undeliverable).")
+    return update
+
+
+def _parse(body: Any) -> list[dict]:
+    out = []
+    for envelope in _items(body):
+        for notification in _items(envelope.get("deliveryInfoNotification")):
+            callback_data = str(notification.get("callbackData") or "")
+            for info in _items(notification.get("deliveryInfo")):
+                update = _update(str(info.get("deliveryStatus") or ""), _request_id(notification, info),
+                                 _address(info), callback_data)
+                if update is not None:
+                    out.append(update)
+    return out
+
+
+def _by_address(numbers: set[str]) -> dict[str, int]:
+    """Most recent SMS delivery still ``sent`` to each number (receipts without a request id)."""
+    if not numbers:
+        return {}
+    from campaignid.distribution.models import Delivery, Status
+
+    since = timezone.now() - ADDRESS_WINDOW
+    rows = (Delivery.objects.filter(status=Status.SENT, created_at__gte=since, channel="sms", recipient__in=numbers)
+            .order_by("-sent_at", "-id").values_list("recipient", "id"))
+    found: dict[str, int] = {}
+    for recipient, pk in rows:
+        found.setdefault(recipient, pk)
+    return found
+
+
+def parse_callback(request: HttpRequest, configs: list[dict[str, Any]], token: str = "") -> list[StatusUpdate]:
+    check_secret(configs, token)
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError as exc:
+        raise CallbackRejected(400, "receipt is not JSON") from exc
+    parsed = _parse(body)
+    by_address = _by_address({u["address"] for u in parsed if not u["provider_message_id"] and u["address"]})
+    now, updates = timezone.now(), []
+    for item in parsed:
+        address = item.pop("address")
+        delivery_id = None if item["provider_message_id"] else by_address.get(address)
+        if not item["provider_message_id"] and delivery_id is None:
+            log.info("orange receipt for %s matches no sent SMS", mask_phone(address))
+            continue
+        updates.append(StatusUpdate(at=now, delivery_id=delivery_id, **item))
+    return updates

@@ -1,0 +1,140 @@
+"""Build what a channel sends from a delivery, and the waiting rules evaluated at claim time."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from datetime import datetime, timedelta
+
+from django.db.models import Count
+from django.utils import timezone
+
+from campaignid.cards import service as cards
+from campaignid.cards.render import format_date
+from campaignid.channels.base import CardView, OutgoingMessage
+from campaignid.programs.models import Program
+
+from . import messages, rules
+from .models import Delivery
+
+CACHE_SECONDS = 15.0
+_cache: dict[str, tuple[float, object]] = {}
+_cache_lock = threading.Lock()
+_account_limits: dict[str, int] = {}
+
+
+class ComposeError(Exception):
+    def __init__(self, code: str, category: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.category = code, category
+
+
+def _cached(name: str, compute):
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(name)
+        if hit and now - hit[0] < CACHE_SECONDS:
+            return hit[1]
+    value = compute()
+    with _cache_lock:
+        _cache[name] = (now, value)
+    return value
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def correlation_key(delivery_id: int) -> str:
+    """Our reference for one delivery at a provider (e.g. Orange's clientCorrelator): unique per
+    deployment, so two databases sharing a provider account never collide."""
+    return f"cid-{deployment_id()}-{delivery_id}"
+
+
+def deployment_id() -> str:
+    from django.conf import settings
+
+    return hashlib.sha256(settings.SECRET_KEY.encode()).hexdigest()[:8]
+
+
+def variables(d: Delivery) -> dict[str, str]:
+    b, program, card = d.beneficiary, d.program, d.card
+    lang = program.language
+    out = {"first_name": b.first_name, "last_name": b.last_name, "programme_name": program.name,
+           "card_code": card.code if card else "", "verification_url": cards.holder_url(card) if card else "",
+           "issue_date": "", "expiry_date": ""}
+    if card:
+        out["issue_date"] = format_date(timezone.localdate(card.issued_at), lang)
+        out["expiry_date"] = format_date(timezone.localdate(card.expires_at), lang) if card.expires_at else ""
+    return out
+
+
+def card_view(d: Delivery) -> CardView | None:
+    card = d.card
+    if card is None:
+        return None
+    b, program = d.beneficiary, d.program
+    return CardView(
+        code=card.code, version=card.version, display_name=card.display_name, first_name=b.first_name,
+        last_name=b.last_name, programme_name=program.name, programme_uid=program.dhis2_program_uid,
+        issued_at=timezone.localdate(card.issued_at),
+        expires_at=timezone.localdate(card.expires_at) if card.expires_at else None, token=card.token,
+        png=lambda: cards.card_png(card), verification_url=cards.verification_url(card),
+        holder_url=cards.holder_url(card), primary_colour=program.primary_colour,
+        logo_url="", status=cards.card_status(card),
+    )
+
+
+def outgoing(d: Delivery) -> OutgoingMessage:
+    if d.channel in ("whatsapp", "sms") and not d.recipient:
+        raise ComposeError("no_recipient", "no_recipient", "No phone number for this beneficiary.")
+    if d.beneficiary.opted_out:
+        raise ComposeError("opted_out", "opted_out", "The beneficiary opted out of messages.")
+    program = d.program
+    values = variables(d)
+    template = d.message or program.template_for("sms" if d.channel == "sms" else "whatsapp")
+    try:
+        text = messages.render(template, values)
+    except messages.TemplateError as exc:
+        raise ComposeError("template", "template", str(exc)) from exc
+    return OutgoingMessage(
+        delivery_id=d.pk, recipient=d.recipient, text=text, language=program.language, card=card_view(d),
+        variables=values, use_template=not program.options.get("whatsapp_free_form", False),
+        idempotency_key=correlation_key(d.pk),
+    )
+
+
+# --- waiting rules -------------------------------------------------------------------------------------
+def programs_in_quiet_hours(now: datetime) -> set[int]:
+    def compute():
+        return {p.pk for p in Program.objects.only("id", "timezone", "options")
+                if rules.in_quiet_hours(now, p.timezone, p.options)}
+
+    return _cached("quiet", compute)
+
+
+def paused_accounts(now: datetime) -> list[tuple[int, str]]:
+    from campaignid.channels.models import ChannelConfig
+
+    return ChannelConfig.objects.filter(paused_until__gt=now).values_list("organisation_id", "channel").distinct()
+
+
+def remember_limit(account_key: str, limit: int | None) -> None:
+    if limit:
+        _account_limits[account_key] = int(limit)
+
+
+def capped_accounts(now: datetime) -> list[str]:
+    """WhatsApp accounts that reached their messaging-limit tier (unique recipients in 24 h)."""
+    if not _account_limits:
+        return []
+
+    def compute():
+        used = dict(Delivery.objects.filter(channel="whatsapp", sent_at__gte=now - timedelta(hours=24),
+                                            provider_account__in=list(_account_limits))
+                    .values_list("provider_account").annotate(n=Count("recipient", distinct=True)))
+        return [key for key, limit in _account_limits.items() if used.get(key, 0) >= limit]
+
+    return _cached("capped", compute)

@@ -1,0 +1,194 @@
+"""Claim due deliveries in chunks, send them, record every outcome.
+
+At most once per recorded attempt: the claim increments ``attempts`` and writes an ``attempt`` event in
+the same transaction, before anything is sent. A worker killed mid-chunk leaves claimed deliveries whose
+lease expires; the next claim takes them again as a new, recorded attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from campaignid.channels import config as channel_config
+from campaignid.channels.base import SendError, SendResult
+from campaignid.lib import env
+
+from . import bulk, compose, rules, sender
+from . import status as machine
+from .models import Alert, Batch, Delivery, DeliveryEvent, Status
+
+log = logging.getLogger("campaignid.distribution.dispatch")
+LEASE = timedelta(seconds=env.get_int("DELIVERY_LEASE_SECONDS", 300))
+CHUNK = env.get_int("DISPATCH_CHUNK", 500)
+ACCOUNT_PAUSE = timedelta(hours=24)
+RELATED = ("beneficiary", "program", "program__organisation", "card", "batch")
+
+
+def _blocked_q(now: datetime) -> Q:
+    """Deliveries that must wait: paused/cancelled batches, quiet hours, paused accounts, daily caps."""
+    blocked = Q(batch__state__in=[Batch.State.PAUSED, Batch.State.CANCELLED, Batch.State.QUEUED])
+    quiet = compose.programs_in_quiet_hours(now)
+    if quiet:
+        blocked |= Q(batch__isnull=False, program_id__in=quiet)
+    for org_id, kind in compose.paused_accounts(now):
+        blocked |= Q(organisation_id=org_id, channel=kind)
+    capped = compose.capped_accounts(now)
+    if capped:
+        blocked |= Q(provider_account__in=capped)
+    return blocked
+
+
+def claim(limit: int = CHUNK, only_ids: list[int] | None = None, now: datetime | None = None) -> list[Delivery]:
+    """Atomically take up to ``limit`` due deliveries for this worker (SKIP LOCKED on PostgreSQL)."""
+    now = now or timezone.now()
+    due = Q(status=Status.PENDING) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    if only_ids is not None:
+        qs = Delivery.objects.filter(due, pk__in=only_ids)
+    else:
+        qs = Delivery.objects.filter(due, next_attempt_at__lte=now).exclude(_blocked_q(now))
+        qs = qs.order_by("next_attempt_at", "id")
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        ids = list(qs.values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        Delivery.objects.filter(pk__in=ids).update(claimed_until=now + LEASE, attempts=F("attempts") + 1,
+                                                   updated_at=now)
+        rows = list(Delivery.objects.filter(pk__in=ids).select_related(*RELATED))
+        DeliveryEvent.objects.bulk_create([
+            DeliveryEvent(delivery=d, at=now, kind="attempt", source="dispatch", details={"attempt": d.attempts})
+            for d in rows
+        ])
+    return rows
+
+
+def _build_jobs(rows: list[Delivery]) -> tuple[list[sender.Job], dict[int, SendError]]:
+    """Turn claimed deliveries into send jobs; configuration problems fail here, before any call."""
+    channels: dict[tuple, object] = {}
+    jobs, early = [], {}
+    for d in rows:
+        key = (d.organisation_id, d.program_id, d.channel)
+        if key not in channels:
+            try:
+                channels[key] = channel_config.build(d.channel, d.organisation_id, d.program_id)
+                compose.remember_limit(channels[key].account_key, getattr(channels[key], "messaging_limit", None))
+            except channel_config.NotConfigured as exc:
+                channels[key] = SendError("not_configured", "configuration", str(exc))
+        channel = channels[key]
+        if isinstance(channel, SendError):
+            early[d.pk] = channel
+            continue
+        try:
+            jobs.append(sender.Job(d.pk, channel, compose.outgoing(d)))
+        except compose.ComposeError as exc:
+            early[d.pk] = SendError(exc.code, exc.category, str(exc))
+    return jobs, early
+
+
+def run_chunk(rows: list[Delivery]) -> dict[str, int]:
+    """Send claimed deliveries, recording outcomes as they arrive. Returns counts per outcome."""
+    jobs, early = _build_jobs(rows)
+    by_id = {d.pk: d for d in rows}
+    counts: dict[str, int] = defaultdict(int)
+
+    def record_some(outcomes: dict[int, object]) -> None:
+        for kind, n in record([by_id[pk] for pk in outcomes], outcomes).items():
+            counts[kind] += n
+
+    if early:
+        record_some(early)
+    sender.run(jobs, record_some)
+    return dict(counts)
+
+
+def dispatch_once(limit: int = CHUNK) -> int:
+    rows = claim(limit)
+    if rows:
+        run_chunk(rows)
+    return len(rows)
+
+
+# --- recording outcomes -------------------------------------------------------------------------------
+def _on_success(d: Delivery, result: SendResult, now: datetime) -> DeliveryEvent:
+    machine.apply(d, Status.SENT, now)
+    d.provider_message_id = result.provider_message_id or d.provider_message_id
+    d.error_code = d.error_category = d.error_detail = ""
+    d.retryable, d.next_attempt_at = False, None
+    details = {"provider_message_id": d.provider_message_id}
+    if result.segments is not None:
+        details["segments"] = result.segments
+    if result.url:
+        details["url"] = result.url
+    return DeliveryEvent(delivery=d, at=now, kind="status", status=Status.SENT, source="dispatch", details=details)
+
+
+def _on_error(d: Delivery, err: SendError, now: datetime, paused: set) -> DeliveryEvent:
+    d.error_code, d.error_category, d.error_detail = err.code, err.category, err.message[:500]
+    details = {"error_code": err.code, "error_category": err.category, "retryable": err.retryable}
+    if err.retryable and (err.throttled or err.scope in ("recipient", "account")):
+        d.attempts = max(0, d.attempts - 1)  # waiting on the provider is not a failed attempt
+        wait = ACCOUNT_PAUSE.total_seconds() if err.scope == "account" else (err.retry_after or rules.THROTTLE_DEFAULT)
+        if err.scope == "account":
+            paused.add((d.organisation_id, d.program_id, d.channel, err.code, err.category, err.message))
+        d.retryable, d.next_attempt_at = True, now + timedelta(seconds=wait)
+        return DeliveryEvent(delivery=d, at=now, kind="deferred", source="dispatch", details=details)
+    if err.retryable and d.attempts < rules.MAX_ATTEMPTS:
+        d.retryable, d.next_attempt_at = True, now + timedelta(seconds=rules.backoff(d.attempts, err.retry_after))
+        details["next_attempt_at"] = d.next_attempt_at.isoformat()
+        return DeliveryEvent(delivery=d, at=now, kind="retry_scheduled", source="dispatch", details=details)
+    d.retryable, d.next_attempt_at = False, None
+    machine.apply(d, Status.FAILED, now)
+    return DeliveryEvent(delivery=d, at=now, kind="status", status=Status.FAILED, source="dispatch", details=details)
+
+
+RECORD_FIELDS = ["status", "provider_message_id", "attempts", "next_attempt_at", "claimed_until", "error_code",
+                 "error_category", "error_detail", "retryable", "sent_at", "delivered_at", "read_at", "failed_at",
+                 "updated_at"]
+
+
+def record(rows: list[Delivery], outcomes: dict[int, object]) -> dict[str, int]:
+    now = timezone.now()
+    events, paused, counts = [], set(), defaultdict(int)
+    for d in rows:
+        outcome = outcomes.get(d.pk)
+        if outcome is None:
+            outcome = SendError("not_sent", "provider_down", "Not sent in this attempt.", retryable=True)
+        d.claimed_until, d.updated_at = None, now
+        if isinstance(outcome, SendResult):
+            events.append(_on_success(d, outcome, now))
+        else:
+            events.append(_on_error(d, outcome, now, paused))
+        counts[events[-1].kind + (f":{events[-1].status}" if events[-1].status else "")] += 1
+    with transaction.atomic():
+        bulk.save_fields(rows, RECORD_FIELDS)
+        DeliveryEvent.objects.bulk_create(events, batch_size=1000)
+        for item in paused:
+            pause_account(*item, now=now)
+    failed = [d for d in rows if d.status == Status.FAILED]
+    if failed:
+        from .hooks import after_failure
+
+        after_failure(failed)
+    return dict(counts)
+
+
+def pause_account(org_id: int, program_id: int | None, kind: str, code: str, category: str, message: str,
+                  now: datetime | None = None) -> None:
+    """Stop sending from this account until an administrator resumes it, and raise an alert."""
+    from campaignid.channels.models import ChannelConfig
+
+    now = now or timezone.now()
+    row, _ = ChannelConfig.objects.get_or_create(organisation_id=org_id, program=None, channel=kind)
+    if row.paused_until and row.paused_until > now:
+        return
+    row.paused_until, row.paused_reason = now + ACCOUNT_PAUSE, f"{code}: {message}"[:300]
+    row.save(update_fields=["paused_until", "paused_reason", "updated_at"])
+    Alert.objects.create(organisation_id=org_id, channel=kind, code=code, category=category, message=message[:500])
+    log.error("%s sending paused for organisation %s after provider error %s (%s)", kind, org_id, code, category)

@@ -1,0 +1,190 @@
+"""Batches and deliveries: create a bulk send, expand it into deliveries, fall back to the next channel.
+
+The deliveries table is the source of truth; the queue only says "look at the table now".
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from campaignid.cards import service as cards
+from campaignid.channels import config as channel_config
+from campaignid.lib.mask import mask_phone
+from campaignid.programs.models import Beneficiary, Program
+
+from . import rules
+from .models import Batch, Delivery, DeliveryEvent, Status
+
+log = logging.getLogger("campaignid.distribution")
+EXPAND_CHUNK = 1000
+MESSAGE_CHANNELS = ("whatsapp", "sms")
+
+
+class DistributionError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def selection_queryset(scope, program: Program, selection: dict, channel: str) -> QuerySet[Beneficiary]:
+    """Beneficiaries of a batch selection: explicit enrollment IDs, or a filter on the programme."""
+    qs = scope.beneficiaries().filter(program=program, active=True)
+    if selection.get("enrollment_ids"):
+        qs = qs.filter(enrollment_id__in=selection["enrollment_ids"])
+    if selection.get("org_unit"):
+        qs = qs.filter(org_unit=selection["org_unit"])
+    if selection.get("enrolled_after"):
+        qs = qs.filter(enrolled_at__gte=selection["enrolled_after"])
+    if selection.get("enrolled_before"):
+        qs = qs.filter(enrolled_at__lt=selection["enrolled_before"])
+    if selection.get("not_yet_delivered"):
+        done = Delivery.objects.filter(beneficiary=OuterRef("pk"), channel=channel,
+                                       status__in=[Status.SENT, Status.DELIVERED, Status.READ])
+        qs = qs.filter(~Exists(done))
+    return qs.order_by("id")
+
+
+def account_key(channel: str, program: Program) -> str:
+    try:
+        return channel_config.build(channel, program.organisation_id, program.pk).account_key
+    except channel_config.NotConfigured:
+        return f"{channel}:unconfigured"
+
+
+def _delivery_for(batch: Batch, program: Program, beneficiary: Beneficiary, card, channel: str, account: str,
+                  due: datetime, fallback_of: Delivery | None = None) -> Delivery:
+    recipient = beneficiary.phone if channel in MESSAGE_CHANNELS else ""
+    key = f"b:{batch.pk}:{beneficiary.pk}:{card.pk if card else 0}:{channel}"
+    d = Delivery(organisation_id=program.organisation_id, program=program, beneficiary=beneficiary, card=card,
+                 batch=batch, channel=channel, recipient=recipient, recipient_masked=mask_phone(recipient),
+                 message=batch.message, provider_account=account, next_attempt_at=due, idempotency_key=key,
+                 fallback_of=fallback_of)
+    blocked = _blocked_reason(beneficiary, channel)
+    if blocked:
+        d.status, d.failed_at, d.error_category, d.error_code = Status.FAILED, due, blocked, blocked
+        d.error_detail, d.next_attempt_at = "Not sent: " + blocked.replace("_", " "), None
+    return d
+
+
+def _blocked_reason(beneficiary: Beneficiary, channel: str) -> str:
+    if beneficiary.opted_out:
+        return "opted_out"
+    if channel in MESSAGE_CHANNELS and not beneficiary.phone:
+        return "no_recipient"
+    return ""
+
+
+def expand_batch(batch_id: str) -> int:
+    """Create the batch's deliveries for its first channel (idempotent: safe to run twice)."""
+    batch = Batch.objects.select_related("program", "organisation").get(pk=batch_id)
+    if batch.state == Batch.State.CANCELLED:
+        return 0
+    from campaignid.programs.access import Scope
+
+    scope = Scope(batch.organisation, frozenset([batch.program_id]))
+    channel = batch.channels[0]
+    account = account_key(channel, batch.program)
+    due = batch.scheduled_at or timezone.now()
+    qs = selection_queryset(scope, batch.program, batch.selection, channel).select_related("program")
+    created, last_id = 0, 0
+    while True:
+        chunk = list(qs.filter(id__gt=last_id)[:EXPAND_CHUNK])
+        if not chunk:
+            break
+        last_id = chunk[-1].pk
+        rows = []
+        for beneficiary in chunk:
+            card = None if _blocked_reason(beneficiary, channel) else cards.issue_card(beneficiary, batch.created_by)[0]
+            rows.append(_delivery_for(batch, batch.program, beneficiary, card, channel, account, due))
+        created += _insert(rows)
+    Batch.objects.filter(pk=batch.pk, state=Batch.State.QUEUED).update(
+        state=Batch.State.SCHEDULED if batch.scheduled_at and batch.scheduled_at > timezone.now()
+        else Batch.State.RUNNING, started_at=timezone.now())
+    refresh_counters(batch.pk)
+    return created
+
+
+def _insert(rows: list[Delivery]) -> int:
+    """Insert new deliveries (existing idempotency keys are skipped) and their "created" events."""
+    keys = [r.idempotency_key for r in rows]
+    with transaction.atomic():
+        existing = set(Delivery.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+        fresh = [r for r in rows if r.idempotency_key not in existing]
+        Delivery.objects.bulk_create(fresh, batch_size=500)
+        saved = Delivery.objects.filter(idempotency_key__in=[r.idempotency_key for r in fresh])
+        DeliveryEvent.objects.bulk_create(
+            [DeliveryEvent(delivery_id=pk, kind="created", status=status, source="batch",
+                           details={"error_category": category} if category else {})
+             for pk, status, category in saved.values_list("id", "status", "error_category")], batch_size=1000)
+    return len(fresh)
+
+
+def refresh_counters(batch_id: str) -> Batch:
+    """Recount a batch's deliveries by status (index on batch, status) and mark it completed when done."""
+    from django.db.models import Count
+
+    counts = dict(Delivery.objects.filter(batch_id=batch_id).values_list("status").annotate(n=Count("id")))
+    fields = {s: counts.get(s, 0) for s in ("pending", "sent", "delivered", "read", "failed")}
+    fields["total"] = sum(fields.values())
+    Batch.objects.filter(pk=batch_id).update(**fields)
+    batch = Batch.objects.get(pk=batch_id)
+    if batch.state == Batch.State.RUNNING and fields["pending"] == 0 and fields["total"]:
+        Batch.objects.filter(pk=batch_id, state=Batch.State.RUNNING).update(
+            state=Batch.State.COMPLETED, finished_at=timezone.now())
+        batch.refresh_from_db()
+    return batch
+
+
+def schedule_fallbacks(deliveries) -> int:
+    """For failed deliveries of a batch with a next channel, queue the same card on that channel."""
+    created = 0
+    for d in deliveries:
+        if d.status != Status.FAILED or not d.batch_id or d.error_category not in rules.FALLBACK_CATEGORIES:
+            continue
+        created += _fallback(d, d.error_category)
+    if created:
+        from .tasks import kick
+
+        kick()
+    return created
+
+
+def _fallback(d: Delivery, reason: str) -> int:
+    batch = Batch.objects.select_related("program").get(pk=d.batch_id)
+    if batch.state == Batch.State.CANCELLED or Delivery.objects.filter(fallback_of=d).exists():
+        return 0
+    try:
+        next_channel = batch.channels[batch.channels.index(d.channel) + 1]
+    except (ValueError, IndexError):
+        return 0
+    beneficiary = Beneficiary.objects.select_related("program").get(pk=d.beneficiary_id)
+    card = d.card if d.card_id else None
+    row = _delivery_for(batch, batch.program, beneficiary, card, next_channel,
+                        account_key(next_channel, batch.program), timezone.now(), fallback_of=d)
+    inserted = _insert([row])
+    if inserted:
+        DeliveryEvent.objects.create(delivery=d, kind="fallback", source="engine",
+                                     details={"to_channel": next_channel, "reason": reason})
+    return inserted
+
+
+def fallback_overdue(now: datetime | None = None) -> int:
+    """Deliveries sent but not delivered within the batch's fallback delay fall back to the next channel."""
+    now = now or timezone.now()
+    created = 0
+    recent = Batch.objects.filter(state__in=[Batch.State.RUNNING, Batch.State.COMPLETED],
+                                  created_at__gte=now - rules.FALLBACK_LOOKBACK)
+    for batch in recent:
+        if len(batch.channels) < 2:
+            continue
+        cutoff = now - rules.fallback_after(batch.selection.get("options", {}))
+        overdue = Delivery.objects.filter(batch=batch, status=Status.SENT, sent_at__lt=cutoff,
+                                          fallback__isnull=True).exclude(channel=batch.channels[-1])[:1000]
+        for d in overdue:
+            created += _fallback(d, "expired")
+    return created

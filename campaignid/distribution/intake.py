@@ -1,0 +1,99 @@
+"""Status callbacks → deliveries, through the state machine, in a handful of queries per request."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from django.db import transaction
+from django.utils import timezone
+
+from campaignid.channels.base import StatusUpdate
+
+from . import bulk
+from . import status as machine
+from .models import Delivery, DeliveryEvent, Status
+
+log = logging.getLogger("campaignid.distribution.intake")
+LOADED_FIELDS = ("id", "updated_at", "status", "batch_id", "channel", "provider_message_id", "sent_at", "delivered_at", "read_at",
+                 "failed_at", "error_code", "error_category", "error_detail", "retryable", "fallback_of_id")
+
+
+def _load(kind: str, updates: list[StatusUpdate]) -> dict[str, Delivery]:
+    """Deliveries by provider message ID, also matching our own reference echoed by the provider
+    (then the provider ID is saved: the process may have died before storing it)."""
+    ids = {u.provider_message_id for u in updates if u.provider_message_id}
+    refs = {u.delivery_id for u in updates if u.delivery_id}
+    found: dict[str, Delivery] = {}
+    qs = Delivery.objects.filter(channel=kind).only(*LOADED_FIELDS)
+    if ids:
+        found.update({d.provider_message_id: d for d in qs.filter(provider_message_id__in=ids)})
+    missing_refs = refs - {d.pk for d in found.values()}
+    if missing_refs:
+        for d in qs.filter(pk__in=missing_refs):
+            found[f"ref:{d.pk}"] = d
+    return found
+
+
+def _match(found: dict[str, Delivery], update: StatusUpdate) -> Delivery | None:
+    return found.get(update.provider_message_id) or (
+        found.get(f"ref:{update.delivery_id}") if update.delivery_id else None
+    )
+
+
+def record_updates(kind: str, updates: list[StatusUpdate]) -> dict[str, int]:
+    """Apply callbacks; returns counts of applied / ignored (duplicate or backwards) / unknown updates."""
+    counts = {"applied": 0, "ignored": 0, "unknown": 0}
+    if not updates:
+        return counts
+    with transaction.atomic():
+        found = _load(kind, updates)
+        changed: dict[int, set[str]] = defaultdict(set)
+        events, by_id = [], {}
+        for update in sorted(updates, key=lambda u: u.at):
+            delivery = _match(found, update)
+            if delivery is None:
+                counts["unknown"] += 1
+                continue
+            by_id[delivery.pk] = delivery
+            if not delivery.provider_message_id and update.provider_message_id:
+                delivery.provider_message_id = update.provider_message_id
+                changed[delivery.pk].add("provider_message_id")
+            fields = machine.apply(delivery, update.status, update.at)
+            if not fields:
+                counts["ignored"] += 1
+                continue
+            if update.status == Status.FAILED:
+                delivery.error_code, delivery.error_category = update.error_code, update.error_category
+                delivery.error_detail, delivery.retryable = update.error_detail[:500], False
+                fields += ["error_code", "error_category", "error_detail", "retryable"]
+            changed[delivery.pk].update(fields)
+            counts["applied"] += 1
+            events.append(DeliveryEvent(delivery=delivery, at=update.at, kind="status", status=update.status,
+                                        source="webhook", details=_event_details(update)))
+        _save(by_id, changed)
+        DeliveryEvent.objects.bulk_create(events)
+    failed = [by_id[e.delivery_id] for e in events if e.status == Status.FAILED]
+    if failed:
+        from .hooks import after_failure
+
+        after_failure(failed)
+    return counts
+
+
+def _event_details(update: StatusUpdate) -> dict:
+    details = dict(update.details)
+    if update.error_code:
+        details.update(error_code=update.error_code, error_category=update.error_category,
+                       error_detail=update.error_detail[:300])
+    return details
+
+
+def _save(by_id: dict[int, Delivery], changed: dict[int, set[str]]) -> None:
+    now = timezone.now()
+    groups: dict[tuple[str, ...], list[Delivery]] = defaultdict(list)
+    for pk, fields in changed.items():
+        by_id[pk].updated_at = now
+        groups[tuple(sorted({*fields, "updated_at"}))].append(by_id[pk])
+    for fields, rows in groups.items():
+        bulk.save_fields(rows, fields)

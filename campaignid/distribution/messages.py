@@ -1,0 +1,37 @@
+"""Message templates: ``{first_name}``-style variables, nothing else (no attribute or index access)."""
+
+from __future__ import annotations
+
+import string
+
+VARIABLES = ("first_name", "last_name", "programme_name", "card_code", "verification_url", "issue_date",
+             "expiry_date")
+
+
+class TemplateError(ValueError):
+    pass
+
+
+class _Formatter(string.Formatter):
+    def get_field(self, field_name, args, kwargs):
+        if field_name not in VARIABLES:
+            raise TemplateError(f"Unknown variable {{{field_name}}}; use {', '.join('{' + v + '}' for v in VARIABLES)}.")
+        return kwargs.get(field_name, ""), field_name
+
+    def format_field(self, value, format_spec):
+        return str(value)
+
+
+def validate(template: str) -> None:
+    """Raise TemplateError with a readable message if the template cannot be rendered."""
+    render(template, {})
+
+
+def render(template: str, variables: dict[str, str]) -> str:
+    try:
+        return _Formatter().format(template, **variables).strip()
+    except TemplateError:
+        raise
+    except (ValueError, IndexError, KeyError) as exc:
+        raise TemplateError(f"The message template is not valid: {exc}. Write variables as {{first_name}}; "
+                            "double the braces to write a literal brace.") from exc

@@ -1,0 +1,140 @@
+"""What the API and the dashboard call: send one card now, start a bulk distribution, control a batch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from campaignid.api.errors import ApiError
+from campaignid.cards import service as cards
+from campaignid.channels import config as channel_config
+from campaignid.lib.mask import mask_phone
+from campaignid.lib.phone import normalise
+from campaignid.programs.api import find_beneficiary
+from campaignid.programs.models import Program
+
+from . import dispatch, engine, messages
+from .models import Batch, Delivery, DeliveryEvent, Status
+
+CHANNELS = ("whatsapp", "sms", "google_wallet")
+
+
+def _check_template(message: str | None) -> None:
+    if message:
+        try:
+            messages.validate(message)
+        except messages.TemplateError as exc:
+            raise ApiError(422, "invalid_message_template", str(exc)) from exc
+
+
+def _recipient(beneficiary, phone_number: str | None) -> str:
+    if phone_number:
+        phone = normalise(phone_number, beneficiary.program.default_country)
+        if not phone:
+            raise ApiError(422, "invalid_phone_number", f"{mask_phone(phone_number)} is not a valid phone number.")
+        return phone
+    if not beneficiary.phone:
+        raise ApiError(422, "no_phone_number", "This beneficiary has no phone number; pass phone_number.")
+    return beneficiary.phone
+
+
+def _check_channel_ready(channel: str, program: Program) -> str:
+    if channel_config.paused(channel, program.organisation_id, program.pk):
+        raise ApiError(503, "channel_paused", f"Sending on {channel} is paused for this organisation after a "
+                       "provider error; an administrator must resume it (see alerts).")
+    try:
+        return channel_config.build(channel, program.organisation_id, program.pk).account_key
+    except channel_config.NotConfigured as exc:
+        raise ApiError(409, "channel_not_configured", str(exc)) from exc
+
+
+def send_card(scope, enrollment_id: str, channel: str, phone_number: str | None = None,
+              message: str | None = None, actor: str = "", programme: str | None = None) -> Delivery:
+    """Issue (or reuse) the card and send it now; returns the delivery after the provider's answer."""
+    beneficiary = find_beneficiary(scope, enrollment_id, programme)
+    if beneficiary.opted_out:
+        raise ApiError(409, "opted_out", "This beneficiary opted out of messages; nothing was sent.")
+    _check_template(message)
+    recipient = _recipient(beneficiary, phone_number)
+    account = _check_channel_ready(channel, beneficiary.program)
+    card, _ = cards.issue_card(beneficiary, actor)
+    d = Delivery.objects.create(
+        organisation_id=beneficiary.program.organisation_id, program=beneficiary.program, beneficiary=beneficiary,
+        card=card, channel=channel, recipient=recipient, recipient_masked=mask_phone(recipient),
+        message=message or "", provider_account=account, next_attempt_at=timezone.now())
+    DeliveryEvent.objects.create(delivery=d, kind="created", status=Status.PENDING, source="api",
+                                 details={"actor": actor})
+    rows = dispatch.claim(only_ids=[d.pk])
+    if rows:
+        dispatch.run_chunk(rows)
+    d.refresh_from_db()
+    return d
+
+
+def send_card_answer(d: Delivery) -> tuple[int, dict]:
+    """The documented answer, or a clear error with the provider's reason."""
+    body = {"enrollment_id": d.beneficiary.enrollment_id, "channel": d.channel, "status": d.status,
+            "message_id": d.provider_message_id or None, "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+            "delivery_id": d.pk}
+    if d.status == Status.FAILED:
+        raise ApiError(502, d.error_category or "send_failed", d.error_detail or "The provider refused the message.",
+                       {"delivery_id": d.pk, "provider_code": d.error_code, "category": d.error_category})
+    if d.status == Status.PENDING:
+        body["retry_at"] = d.next_attempt_at.isoformat() if d.next_attempt_at else None
+        body["error_category"] = d.error_category or None
+        return 202, body
+    return 200, body
+
+
+def create_distribution(scope, *, programme: str, channels: list[str], selection: dict, message: str | None,
+                        scheduled_at: datetime | None, options: dict, actor: str) -> Batch:
+    program = scope.programs().filter(dhis2_program_uid=programme).first()
+    if program is None:
+        raise ApiError(404, "programme_not_found", f"No programme {programme!r} for this organisation.")
+    if not channels or len(set(channels)) != len(channels) or any(c not in CHANNELS for c in channels):
+        raise ApiError(422, "invalid_channels", "channels must be distinct values among " + ", ".join(CHANNELS))
+    _check_template(message)
+    for channel in channels:
+        _check_channel_ready(channel, program)
+    batch = Batch.objects.create(
+        organisation=scope.organisation, program=program, channels=channels,
+        selection={**selection, "options": options}, message=message or "", scheduled_at=scheduled_at,
+        created_by=actor)
+    from .tasks import expand
+
+    expand(batch.pk)
+    return batch
+
+
+def set_state(scope, batch_id: str, action: str) -> Batch:
+    batch = scope.filter_programs(Batch.objects.all()).filter(pk=batch_id).first()
+    if batch is None:
+        raise ApiError(404, "batch_not_found", f"No distribution {batch_id!r}.")
+    allowed = {"pause": ({Batch.State.RUNNING, Batch.State.SCHEDULED, Batch.State.QUEUED}, Batch.State.PAUSED),
+               "resume": ({Batch.State.PAUSED}, Batch.State.RUNNING),
+               "cancel": ({Batch.State.RUNNING, Batch.State.SCHEDULED, Batch.State.QUEUED, Batch.State.PAUSED},
+                          Batch.State.CANCELLED)}
+    sources, target = allowed[action]
+    if batch.state not in sources:
+        raise ApiError(409, "invalid_state", f"A {batch.state} distribution cannot be {action}d.")
+    batch.state = target
+    batch.save(update_fields=["state"])
+    if action == "cancel":
+        _cancel_pending(batch)
+    if action == "resume":
+        from .tasks import kick
+
+        kick(force=True)
+    return engine.refresh_counters(batch.pk)
+
+
+def _cancel_pending(batch: Batch) -> None:
+    now = timezone.now()
+    pending = Delivery.objects.filter(batch=batch, status=Status.PENDING)
+    ids = list(pending.values_list("id", flat=True))
+    pending.update(status=Status.FAILED, failed_at=now, error_category="cancelled", error_code="cancelled",
+                   error_detail="Cancelled before sending.", next_attempt_at=None, updated_at=now)
+    DeliveryEvent.objects.bulk_create([DeliveryEvent(delivery_id=pk, kind="status", status=Status.FAILED,
+                                                     source="api", details={"error_category": "cancelled"})
+                                       for pk in ids], batch_size=1000)

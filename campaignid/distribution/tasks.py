@@ -1,0 +1,96 @@
+"""Queue tasks of the distribution engine. The deliveries table is the truth; tasks only say "look now".
+
+Huey is at-most-once: a task lost with a killed worker is replaced by the periodic sweeper, which also
+re-opens deliveries whose lease expired, starts scheduled batches and applies delivery-time fallbacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.conf import settings
+from django.db.models import Min
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from campaignid.lib import env
+
+from . import dispatch, engine
+from .models import Batch, Delivery, Status
+
+log = logging.getLogger("campaignid.distribution.tasks")
+SLOTS = env.get_int("DISPATCH_SLOTS", 4)
+RUN_SECONDS = 50.0
+_last_kick = 0.0
+_kick_lock = threading.Lock()
+
+
+def kick(force: bool = False) -> None:
+    """Ask the workers to look for due deliveries (at most a few dispatchers at once)."""
+    global _last_kick
+    with _kick_lock:
+        now = time.monotonic()
+        if not force and now - _last_kick < 1.0:
+            return
+        _last_kick = now
+    if settings.HUEY.immediate:
+        dispatch_due.call_local()
+        return
+    for _ in range(SLOTS):
+        dispatch_due()
+
+
+@db_task()
+def expand(batch_id: str) -> int:
+    created = engine.expand_batch(batch_id)
+    kick(force=True)
+    return created
+
+
+@db_task()
+def dispatch_due() -> int:
+    """Claim and send chunks until nothing is due or the time slice ends, then hand over."""
+    started, sent = time.monotonic(), 0
+    while time.monotonic() - started < RUN_SECONDS:
+        n = dispatch.dispatch_once()
+        if not n:
+            break
+        sent += n
+    else:
+        dispatch_due()  # more work: continue in a fresh task so other tasks get a turn
+        return sent
+    _schedule_next_wakeup()
+    return sent
+
+
+def _schedule_next_wakeup() -> None:
+    """When a retry falls due, or a claim's lease runs out (its worker may have died), within the minute,
+    wake up for it instead of waiting for the sweeper."""
+    now = timezone.now()
+    pending = Delivery.objects.filter(status=Status.PENDING)
+    times = [
+        pending.filter(next_attempt_at__gt=now, claimed_until__isnull=True).aggregate(t=Min("next_attempt_at"))["t"],
+        pending.filter(claimed_until__gt=now).aggregate(t=Min("claimed_until"))["t"],
+    ]
+    times = [t for t in times if t is not None]
+    if not times:
+        return
+    delay = (min(times) - now).total_seconds()
+    if 0 < delay < 60:
+        dispatch_due.schedule(delay=delay + 0.05)
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep() -> None:
+    """Every minute: start due scheduled batches, recount running ones, fall back overdue deliveries,
+    and wake the dispatchers if anything is due (including deliveries whose worker died)."""
+    now = timezone.now()
+    Batch.objects.filter(state=Batch.State.SCHEDULED, scheduled_at__lte=now).update(state=Batch.State.RUNNING)
+    for batch_id in Batch.objects.filter(state=Batch.State.RUNNING).values_list("id", flat=True):
+        engine.refresh_counters(batch_id)
+    engine.fallback_overdue(now)
+    if Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).exists():
+        kick(force=True)

@@ -1,0 +1,34 @@
+"""Provider status callbacks. Verification and mapping are the channel's; applying them is ours."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from campaignid.channels import config, registry
+from campaignid.channels.base import CallbackRejected
+
+from .intake import record_updates
+
+log = logging.getLogger("campaignid.webhooks")
+
+
+@csrf_exempt
+def channel_webhook(request: HttpRequest, kind: str, token: str = "") -> HttpResponse:
+    cls = registry.channel_class(kind)
+    configs = config.all_resolved(kind)
+    if request.method == "GET":
+        status, body = cls.handshake(request, configs)
+        return HttpResponse(body, status=status, content_type="text/plain")
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    try:
+        updates = cls.parse_callback(request, configs, token)
+    except CallbackRejected as exc:
+        log.warning("%s callback rejected (%s): %s", kind, exc.status, exc)
+        return HttpResponse(status=exc.status)
+    counts = record_updates(kind, updates)
+    log.debug("%s callback: %s", kind, counts)
+    return HttpResponse("OK", content_type="text/plain")

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "verification"
+
+urlpatterns = [
+    path(".well-known/jwks.json", views.jwks, name="jwks"),
+    path("c/", views.lookup, name="lookup"),
+    path("c/<str:code>", views.card_page, name="card"),
+    path("c/<str:code>/card.png", views.card_image, name="card_image"),
+]

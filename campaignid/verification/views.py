@@ -1,0 +1,134 @@
+"""Public side: ``/c/<code>`` (card status; the holder's own view with ``?k=``), its image, and the JWK set.
+
+Without the holder's key the page shows only what is printed on the card the visitor already holds,
+minus the name: status, programme, code and dates. French by default; ``?lang=en`` or the browser's
+``Accept-Language`` switch to English, and without either the programme's language is used.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+from campaignid.cards import codes
+from campaignid.cards import service as cards
+from campaignid.cards.card_image import local_date
+from campaignid.cards.keys import key_ring
+
+from .ratelimit import over_limit
+from .service import check_card
+
+LANGUAGES = ("fr", "en")
+
+
+def _language(request: HttpRequest, card) -> str:
+    asked = request.GET.get("lang", "")
+    if asked in LANGUAGES:
+        return asked
+    if request.META.get("HTTP_ACCEPT_LANGUAGE") or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+        return translation.get_language_from_request(request)[:2]
+    return card.program.language if card is not None else settings.LANGUAGE_CODE
+
+
+def _holder(request: HttpRequest, card) -> bool:
+    key = request.GET.get("k", "")
+    return bool(card is not None and key and hmac.compare_digest(key.encode(), card.holder_key.encode()))
+
+
+def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
+    with translation.override(_language(request, None)):
+        response = render(request, "verification/too_many.html", {"retry_after": retry_after}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Holder links carry a secret: never cached, never leaked through the Referer header."""
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _context(request: HttpRequest, code: str, card) -> dict:
+    result = check_card(card)
+    holder = _holder(request, card)
+    context = {"code": code, "result": result, "card": card, "holder": holder, "query_k": ""}
+    if card is not None:
+        context["issued_on"] = local_date(card.issued_at, card.program)
+        context["expires_on"] = local_date(card.expires_at or card.issued_at, card.program)
+        context["revoked_on"] = local_date(card.revoked_at, card.program) if card.revoked_at else None
+    if holder:
+        context["query_k"] = card.holder_key
+        context["image_url"] = reverse("verification:card_image", args=[card.code]) + f"?k={card.holder_key}"
+        context["wallet_url"] = cards.wallet_save_url(card) if result.status == "valid" else None
+    return context
+
+
+@require_GET
+def card_page(request: HttpRequest, code: str) -> HttpResponse:
+    retry_after = over_limit("card_page", request)
+    if retry_after:
+        return _private(_too_many(request, retry_after))
+    normalised = codes.normalise(code)
+    card = cards.public_card(normalised)
+    if card is not None and normalised != code:
+        return redirect(reverse("verification:card", args=[normalised]) + _query(request))
+    language = _language(request, card)
+    with translation.override(language):
+        context = _context(request, normalised, card)
+        context["language"] = language
+        response = render(request, "verification/card.html", context, status=200 if card else 404)
+    response["Content-Language"] = language
+    response["Vary"] = "Accept-Language, Cookie"
+    return _private(response)
+
+
+def _query(request: HttpRequest) -> str:
+    query = request.GET.urlencode()
+    return f"?{query}" if query else ""
+
+
+@require_GET
+def card_image(request: HttpRequest, code: str) -> HttpResponse:
+    """The holder's card image (needs the holder's key); ``?download=1`` saves it as a file."""
+    if over_limit("card_page", request):
+        return _private(HttpResponse(status=429))
+    card = cards.public_card(code)
+    if not _holder(request, card):
+        raise Http404("No card image here.")
+    download = request.GET.get("download") == "1"
+    response = FileResponse(cards.card_png_path(card).open("rb"), content_type="image/png",
+                            as_attachment=download, filename=f"{card.code}.png")
+    return _private(response)
+
+
+@require_GET
+def lookup(request: HttpRequest) -> HttpResponse:
+    """``/c/?code=…``: a typed code goes to its page; no code shows the form."""
+    code = codes.normalise(request.GET.get("code", ""))
+    lang = request.GET.get("lang", "")
+    suffix = f"?lang={lang}" if lang in LANGUAGES else ""
+    if code:
+        return redirect(reverse("verification:card", args=[code]) + suffix)
+    language = _language(request, None)
+    with translation.override(language):
+        response = render(request, "verification/lookup.html", {"language": language})
+    response["Content-Language"] = language
+    return response
+
+
+@require_GET
+@cache_control(public=True, max_age=3600)
+def jwks(request: HttpRequest) -> JsonResponse:
+    """The public keys that sign cards (RFC 7517 JWK set), for offline verifier apps."""
+    response = JsonResponse(key_ring().jwks())
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
