@@ -89,13 +89,9 @@ def put_integration(request: HttpRequest, kind: Kind, payload: IntegrationIn):
 def resume_integration(request: HttpRequest, kind: Kind, programme: str | None = None):
     scope = _admin(request)
     program = _program(scope, programme)
-    ChannelConfig.objects.filter(organisation=scope.organisation, channel=kind).update(paused_until=None,
-                                                                                       paused_reason="")
-    Alert.objects.filter(organisation=scope.organisation, channel=kind, resolved_at__isnull=True).update(
-        resolved_at=timezone.now())
-    from campaignid.distribution.tasks import kick
+    from campaignid.distribution.service import resume_channel
 
-    kick(force=True)
+    resume_channel(scope.organisation, kind)
     return describe(scope, kind, program)
 
 

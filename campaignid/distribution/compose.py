@@ -76,6 +76,7 @@ def card_view(d: Delivery) -> CardView | None:
     if card is None:
         return None
     b, program = d.beneficiary, d.program
+    card.program = program  # the image loader runs inside the event loop: no query may happen there
     return CardView(
         code=card.code, version=card.version, display_name=card.display_name, first_name=b.first_name,
         last_name=b.last_name, programme_name=program.name, programme_uid=program.dhis2_program_uid,

@@ -138,3 +138,19 @@ def _cancel_pending(batch: Batch) -> None:
     DeliveryEvent.objects.bulk_create([DeliveryEvent(delivery_id=pk, kind="status", status=Status.FAILED,
                                                      source="api", details={"error_category": "cancelled"})
                                        for pk in ids], batch_size=1000)
+
+
+def resume_channel(organisation, kind: str) -> int:
+    """Lift a provider pause: clear it, resolve its alerts and make the held deliveries due now."""
+    from campaignid.channels.models import ChannelConfig
+
+    from .models import Alert
+    from .tasks import kick
+
+    now = timezone.now()
+    ChannelConfig.objects.filter(organisation=organisation, channel=kind).update(paused_until=None, paused_reason="")
+    Alert.objects.filter(organisation=organisation, channel=kind, resolved_at__isnull=True).update(resolved_at=now)
+    held = Delivery.objects.filter(organisation=organisation, channel=kind, status=Status.PENDING,
+                                   next_attempt_at__gt=now).update(next_attempt_at=now, updated_at=now)
+    kick(force=True)
+    return held

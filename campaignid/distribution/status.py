@@ -39,6 +39,10 @@ def apply(delivery, new: str, at: datetime) -> list[str]:
     """
     if not can_move(delivery.status, new):
         return []
+    # Providers stamp callbacks to the second; never record a step before the step it follows.
+    earlier = [t for t in (delivery.sent_at, delivery.delivered_at, delivery.read_at) if t is not None]
+    if earlier and at < max(earlier):
+        at = max(earlier)
     changed = ["status"]
     if new != Status.FAILED:
         for step in (Status.SENT, Status.DELIVERED, Status.READ):

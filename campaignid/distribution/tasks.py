@@ -25,22 +25,30 @@ log = logging.getLogger("campaignid.distribution.tasks")
 SLOTS = env.get_int("DISPATCH_SLOTS", 4)
 RUN_SECONDS = 50.0
 _last_kick = 0.0
+_followup_at = 0.0
 _kick_lock = threading.Lock()
 
 
 def kick(force: bool = False) -> None:
-    """Ask the workers to look for due deliveries (at most a few dispatchers at once)."""
-    global _last_kick
-    with _kick_lock:
-        now = time.monotonic()
-        if not force and now - _last_kick < 1.0:
-            return
-        _last_kick = now
+    """Ask the workers to look for due deliveries. Calls within a second of the previous one are folded
+    into a single follow-up one second later, so bursts of callbacks do not flood the queue."""
+    global _last_kick, _followup_at
     if settings.HUEY.immediate:
         dispatch_due.call_local()
         return
-    for _ in range(SLOTS):
-        dispatch_due()
+    with _kick_lock:
+        now = time.monotonic()
+        recent = now - _last_kick < 1.0 and not force
+        followup = recent and now >= _followup_at
+        if recent:
+            _followup_at = max(_followup_at, now + 1.0)
+        else:
+            _last_kick = now
+    if followup:
+        dispatch_due.schedule(delay=1.0)
+    elif not recent:
+        for _ in range(SLOTS):
+            dispatch_due()
 
 
 @db_task()

@@ -52,3 +52,10 @@ def test_failed_is_terminal():
     d = _delivery("sent")
     apply(d, Status.FAILED, T0)
     assert apply(d, Status.DELIVERED, T0) == [] and d.status == "failed" and d.failed_at == T0
+
+
+def test_a_step_is_never_recorded_before_the_step_it_follows():
+    d = _delivery("sent")
+    d.sent_at = T0 + timedelta(milliseconds=400)
+    apply(d, Status.DELIVERED, T0)  # provider time, truncated to the second
+    assert d.delivered_at == d.sent_at
