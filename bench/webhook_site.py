@@ -11,7 +11,8 @@ from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from campaignid.urls import handler404, handler500, urlpatterns as service_urls  # noqa: F401
+from campaignid.urls import handler404, handler500  # noqa: F401
+from campaignid.urls import urlpatterns as service_urls
 
 APP_SECRET = b"sandbox-app-secret"
 

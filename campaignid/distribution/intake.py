@@ -15,8 +15,9 @@ from . import status as machine
 from .models import Delivery, DeliveryEvent, Status
 
 log = logging.getLogger("campaignid.distribution.intake")
-LOADED_FIELDS = ("id", "updated_at", "status", "batch_id", "channel", "provider_message_id", "sent_at", "delivered_at", "read_at",
-                 "failed_at", "error_code", "error_category", "error_detail", "retryable", "fallback_of_id")
+LOADED_FIELDS = ("id", "updated_at", "status", "batch_id", "channel", "provider_message_id", "sent_at",
+                 "delivered_at", "read_at", "failed_at", "error_code", "error_category", "error_detail", "retryable",
+                 "fallback_of_id")
 
 
 def _load(kind: str, updates: list[StatusUpdate]) -> dict[str, Delivery]:

@@ -15,7 +15,8 @@ class TemplateError(ValueError):
 class _Formatter(string.Formatter):
     def get_field(self, field_name, args, kwargs):
         if field_name not in VARIABLES:
-            raise TemplateError(f"Unknown variable {{{field_name}}}; use {', '.join('{' + v + '}' for v in VARIABLES)}.")
+            known = ", ".join("{" + v + "}" for v in VARIABLES)
+            raise TemplateError(f"Unknown variable {{{field_name}}}; use {known}.")
         return kwargs.get(field_name, ""), field_name
 
     def format_field(self, value, format_spec):

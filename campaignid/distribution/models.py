@@ -126,6 +126,9 @@ class DeliveryEvent(models.Model):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["delivery", "at"], name="dlvevent_delivery_at")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status}".strip()
+
 
 class Alert(models.Model):
     """Something an administrator must act on (account paused by a provider, credentials refused…)."""
@@ -141,6 +144,9 @@ class Alert(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.channel} {self.code}: {self.message[:60]}"
+
 
 class IdempotencyRecord(models.Model):
     """The first answer to a request sent with an ``Idempotency-Key``; a retry gets it back."""
@@ -155,3 +161,6 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organisation", "endpoint", "key"], name="uniq_idempotency")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.key}"
