@@ -34,6 +34,7 @@ ROUTERS = [
     ("campaignid.distribution.api", ""),
     ("campaignid.channels.api", "api/v1/"),
     ("campaignid.channels.orange_sms.api", "api/v1/"),
+    ("campaignid.channels.google_wallet.api", ""),
 ]
 
 

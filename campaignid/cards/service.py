@@ -33,6 +33,7 @@ VALID, REVOKED, EXPIRED = "valid", "revoked", "expired"
 NAME_MAX = 64  # characters of the holder's name in the token and on the card
 CODE_ATTEMPTS = 8
 _wallet_link: Callable[[Card], str | None] | None = None
+_change_hooks: list[Callable[[Card], None]] = []
 
 
 # --- names, links ------------------------------------------------------------------------------------
@@ -71,6 +72,21 @@ def set_wallet_link_provider(provider: Callable[[Card], str | None] | None) -> N
     """The Google Wallet feature registers how to build an "Add to Google Wallet" link for a card."""
     global _wallet_link
     _wallet_link = provider
+
+
+def add_change_hook(hook: Callable[[Card], None]) -> None:
+    """Call ``hook(card)`` after a card is revoked (or replaced) and the change is committed; e.g. the
+    Google Wallet feature expires the card's pass."""
+    if hook not in _change_hooks:
+        _change_hooks.append(hook)
+
+
+def _notify_change(card: Card) -> None:
+    for hook in _change_hooks:
+        try:
+            hook(card)
+        except Exception:  # a follow-up failing must not undo or hide the revocation
+            log.exception("card change hook failed for card %s", card.code)
 
 
 def wallet_save_url(card: Card) -> str | None:
@@ -208,6 +224,7 @@ def _revoke(card: Card, actor: str, reason: str) -> None:
     card.save(update_fields=["status", "revoked_at", "revoke_reason", "version", "updated_at"])
     CardEvent.objects.create(card=card, kind="revoked", actor=actor, details={"reason": card.revoke_reason})
     transaction.on_commit(lambda: drop_cached_png(card.code))
+    transaction.on_commit(lambda: _notify_change(card))
 
 
 def revoke_card(card: Card, actor: str = "", reason: str = "") -> Card:

@@ -124,8 +124,6 @@ def _on_success(d: Delivery, result: SendResult, now: datetime) -> DeliveryEvent
     details = {"provider_message_id": d.provider_message_id}
     if result.segments is not None:
         details["segments"] = result.segments
-    if result.url:
-        details["url"] = result.url
     return DeliveryEvent(delivery=d, at=now, kind="status", status=Status.SENT, source="dispatch", details=details)
 
 
