@@ -175,7 +175,7 @@ def list_deliveries(request: HttpRequest, filters: Query[LogFilter], cursor: str
 
 @router.get("/deliveries/export.csv", summary="CSV export of the filtered delivery logs (streamed)")
 def export_deliveries(request: HttpRequest, filters: Query[LogFilter]):
-    response = StreamingHttpResponse(logs.csv_rows(_filtered(request, filters)), content_type="text/csv")
+    response = StreamingHttpResponse(logs.csv_stream(_filtered(request, filters)), content_type="text/csv")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="campaignid-deliveries-{stamp}.csv"'
     return response

@@ -11,6 +11,7 @@ from django.utils import timezone
 from campaignid.channels import config as channel_config
 
 from . import rules
+from .pacing import HEADROOM
 from .models import Batch, Delivery
 
 WINDOW = timedelta(minutes=2)
@@ -34,7 +35,7 @@ def progress(batch: Batch) -> dict:
     if batch.state not in (Batch.State.RUNNING, Batch.State.SCHEDULED, Batch.State.QUEUED) or not batch.pending:
         return out
     provider_rate, daily_limit = _provider_rate(batch)
-    rate = observed or provider_rate * 0.97
+    rate = observed or provider_rate * HEADROOM
     if not rate:
         return out
     seconds = batch.pending / rate

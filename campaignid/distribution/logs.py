@@ -10,7 +10,8 @@ import csv
 from collections.abc import Iterator
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import CharField, F, Func, Q, QuerySet, Value
 from django.utils.dateparse import parse_datetime
 
 from .models import Delivery
@@ -41,7 +42,9 @@ def _when(value: str | None, name: str) -> datetime | None:
 def filtered(scope, f: dict) -> QuerySet[Delivery]:
     """Deliveries of the caller's scope matching channel, status, date range, programme/campaign,
     beneficiary (enrollment) ID and batch."""
-    qs = scope.filter_programs(Delivery.objects.all())
+    qs = Delivery.objects.filter(organisation=scope.organisation)  # index (organisation, created_at, id)
+    if scope.program_ids is not None:
+        qs = qs.filter(program_id__in=scope.program_ids)
     if f.get("channel"):
         qs = qs.filter(channel=f["channel"])
     if f.get("status"):
@@ -113,3 +116,28 @@ def csv_rows(qs: QuerySet[Delivery], chunk: int = 2000) -> Iterator[str]:
             return
         yield "".join(writer.writerow([_fmt(v) for v in row]) for row in rows)
         last = (rows[-1][1], rows[-1][0])
+
+
+ISO_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'  # PostgreSQL to_char, session time zone is UTC
+TIMESTAMPS = {"created_at", "sent_at", "delivered_at", "read_at", "failed_at"}
+
+
+def csv_stream(qs: QuerySet[Delivery]) -> Iterator[str]:
+    """The export: PostgreSQL streams it with COPY (C speed, constant memory); other databases go through
+    ``csv_rows``. Same columns, same order, same filters."""
+    if connection.vendor == "postgresql":
+        return _copy_rows(qs)
+    return csv_rows(qs)
+
+
+def _copy_rows(qs: QuerySet[Delivery]) -> Iterator[str]:
+    iso = {f"{f}__iso": Func(F(f), Value(ISO_FORMAT), function="to_char", output_field=CharField())
+           for f in TIMESTAMPS}
+    fields = [f"{f}__iso" if f in TIMESTAMPS else f for _, f in COLUMNS]
+    values = qs.annotate(**iso).order_by("-created_at", "-id").values_list(*fields)
+    sql, params = values.query.sql_with_params()
+    yield csv.writer(_Echo()).writerow([name for name, _ in COLUMNS])
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)",
+                                                           params) as copy:
+        for block in copy:
+            yield bytes(block).decode()
