@@ -11,8 +11,8 @@ from django.utils import timezone
 from campaignid.channels import config as channel_config
 
 from . import rules
-from .pacing import HEADROOM
 from .models import Batch, Delivery
+from .pacing import HEADROOM
 
 WINDOW = timedelta(minutes=2)
 
