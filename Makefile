@@ -4,7 +4,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test lint setup setup-test bench messages clean
 
@@ -32,7 +32,7 @@ bench: setup-test
 
 messages: setup
 	cd campaignid && DJANGO_SETTINGS_MODULE=campaignid.settings ../$(BIN)/django-admin makemessages -l fr -l en \
-	  --no-wrap --no-obsolete --ignore "sandbox/*" --ignore "*/tests/*"
+	  --no-wrap --no-obsolete --ignore "sandbox/*" --ignore "*/tests/*" --ignore "cards/*" --ignore "verification/*"
 	$(BIN)/python scripts/po_fill.py
 	cd campaignid && DJANGO_SETTINGS_MODULE=campaignid.settings ../$(BIN)/django-admin compilemessages
 

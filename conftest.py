@@ -11,9 +11,16 @@ from campaignid.sandbox.testing import control as sandbox_control
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Test users need no slow key derivation."""
+def _test_settings(settings, request):
+    """Test users need no slow key derivation. Provider callbacks are applied inside the webhook request
+    so tests can assert right after posting; tests marked ``buffered_intake`` exercise the default
+    (store, then apply in a worker)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from campaignid.channels.config import forget_callback_configs
+
+    forget_callback_configs()
+    if request.node.get_closest_marker("buffered_intake") is None:
+        settings.STATUS_INTAKE = "inline"
 
 
 @pytest.fixture(scope="session")
@@ -26,9 +33,11 @@ def sandbox_server(tmp_path_factory):
 
 @pytest.fixture
 def sandbox(sandbox_server):
-    """A running sandbox, reset before each test."""
+    """A running sandbox, reset before each test and after it (so no late webhook of one test reaches the
+    live server while the next test's database is being set up)."""
     sandbox_control(sandbox_server, "/reset")
-    return sandbox_server
+    yield sandbox_server
+    sandbox_control(sandbox_server, "/reset")
 
 
 @pytest.fixture

@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "campaignid.dashboard.middleware.FrenchFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -119,8 +120,7 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, con
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the queue consumer writes; immediate transactions take the
     # write lock up front, and the busy timeout waits for it instead of failing "database is locked".
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    DATABASES["default"]["CONN_MAX_AGE"] = 600  # reuse connections: opening one runs the PRAGMAs below
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
@@ -149,6 +149,12 @@ def _huey():
 
 
 HUEY = _huey()
+
+# Provider callbacks: "buffered" stores them and answers at once, a worker applies them in bulk;
+# "inline" applies them inside the webhook request.
+STATUS_INTAKE = env.get("CAMPAIGNID_STATUS_INTAKE", "buffered")
+if STATUS_INTAKE not in ("buffered", "inline"):
+    raise ConfigError(f"CAMPAIGNID_STATUS_INTAKE must be buffered or inline, not {STATUS_INTAKE!r}")
 
 # --- Auth, i18n, static -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

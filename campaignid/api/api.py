@@ -35,6 +35,7 @@ ROUTERS = [
     ("campaignid.channels.api", "api/v1/"),
     ("campaignid.channels.orange_sms.api", "api/v1/"),
     ("campaignid.channels.google_wallet.api", ""),
+    ("campaignid.dhis2.api", ""),
 ]
 
 

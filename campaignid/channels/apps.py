@@ -12,3 +12,11 @@ class ChannelsConfig(AppConfig):
         from .tasks import on_card_change
 
         cards.add_change_hook(on_card_change)
+
+        from django.db.models.signals import post_delete, post_save
+
+        from .config import forget_callback_configs
+        from .models import ChannelConfig
+
+        post_save.connect(forget_callback_configs, sender=ChannelConfig, dispatch_uid="callback-configs-save")
+        post_delete.connect(forget_callback_configs, sender=ChannelConfig, dispatch_uid="callback-configs-delete")

@@ -6,6 +6,7 @@ Each provider module declares ``ENV`` (setting name → environment variable) an
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
@@ -72,9 +73,29 @@ def paused(kind: str, organisation_id: int, program_id: int | None = None) -> Ch
     return None
 
 
+CALLBACK_CONFIG_SECONDS = 30.0
+_callback_configs: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+
+
+def forget_callback_configs(**kwargs) -> None:
+    """Drop the cached callback configurations (connected to ChannelConfig saves and deletes)."""
+    _callback_configs.clear()
+
+
 def all_resolved(kind: str) -> list[dict[str, Any]]:
     """Every distinct configuration of this channel (sandbox/environment and each organisation/programme
-    row), for verifying callbacks before we know which account they belong to."""
+    row), for verifying callbacks before we know which account they belong to. Kept 30 s per process:
+    callbacks arrive by the thousand, credentials change rarely (and a save here clears it at once)."""
+    now = time.monotonic()
+    hit = _callback_configs.get(kind)
+    if hit and now - hit[0] < CALLBACK_CONFIG_SECONDS:
+        return hit[1]
+    out = _resolve_all(kind)
+    _callback_configs[kind] = (now, out)
+    return out
+
+
+def _resolve_all(kind: str) -> list[dict[str, Any]]:
     seen, out = set(), []
     rows = ChannelConfig.objects.filter(channel=kind, enabled=True).values_list("organisation_id", "program_id")
     for org_id, program_id in [(None, None), *rows]:

@@ -1,20 +1,34 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import tokens, views
+from . import beneficiaries, bulk, inbox, integrations, logs_pages, overview, tokens, views
 
 app_name = "dashboard"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", overview.overview, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="dashboard/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("switch/programme/", views.switch_program, name="switch_program"),
     path("switch/organisation/", views.switch_organisation, name="switch_organisation"),
-    path("beneficiaries/", views.placeholder, {"page": "beneficiaries"}, name="beneficiaries"),
-    path("distribution/", views.placeholder, {"page": "distribution"}, name="distribution"),
-    path("distribution/logs/", views.placeholder, {"page": "logs"}, name="logs"),
-    path("settings/integrations/", views.placeholder, {"page": "integrations"}, name="integrations"),
+    path("beneficiaries/", beneficiaries.beneficiary_list, name="beneficiaries"),
+    path("beneficiaries/<int:pk>/", beneficiaries.beneficiary_detail, name="beneficiary"),
+    path("beneficiaries/<int:pk>/preview/", beneficiaries.preview, name="beneficiary_preview"),
+    path("beneficiaries/<int:pk>/send/", beneficiaries.send, name="beneficiary_send"),
+    path("distribution/", bulk.distribution_home, name="distribution"),
+    path("distribution/new/", bulk.bulk_new, name="bulk_new"),
+    path("distribution/review/", bulk.bulk_review, name="bulk_review"),
+    path("distribution/start/", bulk.bulk_start, name="bulk_start"),
+    path("distribution/batches/<str:batch_id>/", bulk.batch_detail, name="batch"),
+    path("distribution/batches/<str:batch_id>/<str:action>/", bulk.batch_control, name="batch_control"),
+    path("distribution/logs/", logs_pages.logs_page, name="logs"),
+    path("distribution/logs/<int:pk>/", logs_pages.delivery_page, name="delivery"),
+    path("settings/integrations/", integrations.integrations, name="integrations"),
+    path("settings/integrations/dhis2/<str:action>/", integrations.dhis2_action, name="dhis2_action"),
+    path("settings/integrations/<str:kind>/save/", integrations.save_channel, name="integration_save"),
+    path("settings/integrations/<str:kind>/test/", integrations.test_channel, name="integration_test"),
+    path("settings/integrations/<str:kind>/resume/", integrations.resume_channel, name="integration_resume"),
     path("settings/tokens/", tokens.tokens, name="tokens"),
     path("settings/tokens/<int:pk>/revoke/", tokens.revoke_token, name="revoke_token"),
+    path("sandbox/inbox/", inbox.sandbox_inbox, name="sandbox_inbox"),
 ]

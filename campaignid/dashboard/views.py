@@ -1,10 +1,10 @@
-"""Dashboard shell: login, programme switcher, navigation. Pages are filled in by later features."""
+"""Dashboard shell: programme and organisation switchers (pages live in their own modules)."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -16,14 +16,6 @@ def _back(request: HttpRequest, fallback: str = "dashboard:home"):
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
         return redirect(target)
     return redirect(fallback)
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    scope = current_scope(request)
-    if scope is None:
-        return render(request, "dashboard/no_organisation.html", status=403)
-    return render(request, "dashboard/home.html", {"page": "overview"})
 
 
 @login_required
@@ -44,9 +36,3 @@ def switch_organisation(request: HttpRequest) -> HttpResponse:
         request.session["organisation_id"] = int(org_id)
         request.session.pop("program_id", None)
     return redirect("dashboard:home")
-
-
-@login_required
-def placeholder(request: HttpRequest, page: str) -> HttpResponse:
-    """Navigation targets whose content arrives with their feature; they say so plainly."""
-    return render(request, "dashboard/placeholder.html", {"page": page})

@@ -117,13 +117,16 @@ def dispatch_once(limit: int = CHUNK) -> int:
 
 # --- recording outcomes -------------------------------------------------------------------------------
 def _on_success(d: Delivery, result: SendResult, now: datetime) -> DeliveryEvent:
-    machine.apply(d, Status.SENT, now)
+    changed = machine.apply(d, Status.SENT, now)
     d.provider_message_id = result.provider_message_id or d.provider_message_id
-    d.error_code = d.error_category = d.error_detail = ""
+    if d.status != Status.FAILED:
+        d.error_code = d.error_category = d.error_detail = ""
     d.retryable, d.next_attempt_at = False, None
     details = {"provider_message_id": d.provider_message_id}
     if result.segments is not None:
         details["segments"] = result.segments
+    if not changed:  # a callback was faster than this record: keep its status, note the acceptance
+        return DeliveryEvent(delivery=d, at=now, kind="accepted", source="dispatch", details=details)
     return DeliveryEvent(delivery=d, at=now, kind="status", status=Status.SENT, source="dispatch", details=details)
 
 
@@ -151,25 +154,48 @@ RECORD_FIELDS = ["status", "provider_message_id", "attempts", "next_attempt_at",
                  "updated_at"]
 
 
+MERGED_FIELDS = ("status", "sent_at", "delivered_at", "read_at", "failed_at", "error_code", "error_category",
+                 "error_detail", "provider_message_id")
+
+
+def _merge_current(rows: list[Delivery]) -> set[int]:
+    """Take in what callbacks wrote since the claim (a provider may report a message delivered or failed
+    before its send is recorded). Returns the IDs of deliveries no longer pending."""
+    qs = Delivery.objects.filter(pk__in=[d.pk for d in rows]).exclude(status=Status.PENDING)
+    if connection.features.has_select_for_update:
+        qs = qs.select_for_update()
+    moved = {pk: values for pk, *values in qs.values_list("pk", *MERGED_FIELDS)}
+    for d in rows:
+        if d.pk in moved:
+            for name, value in zip(MERGED_FIELDS, moved[d.pk], strict=True):
+                if name != "provider_message_id" or value:
+                    setattr(d, name, value)
+    return set(moved)
+
+
 def record(rows: list[Delivery], outcomes: dict[int, object]) -> dict[str, int]:
     now = timezone.now()
     events, paused, counts = [], set(), defaultdict(int)
-    for d in rows:
-        outcome = outcomes.get(d.pk)
-        if outcome is None:
-            outcome = SendError("not_sent", "provider_down", "Not sent in this attempt.", retryable=True)
-        d.claimed_until, d.updated_at = None, now
-        if isinstance(outcome, SendResult):
-            events.append(_on_success(d, outcome, now))
-        else:
-            events.append(_on_error(d, outcome, now, paused))
-        counts[events[-1].kind + (f":{events[-1].status}" if events[-1].status else "")] += 1
     with transaction.atomic():
+        moved = _merge_current(rows)
+        for d in rows:
+            outcome = outcomes.get(d.pk)
+            if outcome is None:
+                outcome = SendError("not_sent", "provider_down", "Not sent in this attempt.", retryable=True)
+            d.claimed_until, d.updated_at = None, now
+            if isinstance(outcome, SendResult):
+                events.append(_on_success(d, outcome, now))
+            elif d.pk in moved:  # a callback already settled it; this late error changes nothing
+                events.append(DeliveryEvent(delivery=d, at=now, kind="late_error", source="dispatch",
+                                            details={"error_code": outcome.code}))
+            else:
+                events.append(_on_error(d, outcome, now, paused))
+            counts[events[-1].kind + (f":{events[-1].status}" if events[-1].status else "")] += 1
         bulk.save_fields(rows, RECORD_FIELDS)
         DeliveryEvent.objects.bulk_create(events, batch_size=1000)
         for item in paused:
             pause_account(*item, now=now)
-    failed = [d for d in rows if d.status == Status.FAILED]
+    failed = [d for d in rows if d.status == Status.FAILED and d.pk not in moved]
     if failed:
         from .hooks import after_failure
 

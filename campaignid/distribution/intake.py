@@ -42,19 +42,22 @@ def _match(found: dict[str, Delivery], update: StatusUpdate) -> Delivery | None:
     )
 
 
-def record_updates(kind: str, updates: list[StatusUpdate]) -> dict[str, int]:
-    """Apply callbacks; returns counts of applied / ignored (duplicate or backwards) / unknown updates."""
+def record_updates(kind: str, updates: list[StatusUpdate], report_unmatched: bool = False):
+    """Apply callbacks; returns counts of applied / ignored (duplicate or backwards) / unknown updates, or
+    with ``report_unmatched`` the indexes (in ``updates``) of those that matched no delivery."""
     counts = {"applied": 0, "ignored": 0, "unknown": 0}
+    unmatched: list[int] = []
     if not updates:
-        return counts
+        return unmatched if report_unmatched else counts
     with transaction.atomic():
         found = _load(kind, updates)
         changed: dict[int, set[str]] = defaultdict(set)
         events, by_id = [], {}
-        for update in sorted(updates, key=lambda u: u.at):
+        for index, update in sorted(enumerate(updates), key=lambda item: item[1].at):
             delivery = _match(found, update)
             if delivery is None:
                 counts["unknown"] += 1
+                unmatched.append(index)
                 continue
             by_id[delivery.pk] = delivery
             if not delivery.provider_message_id and update.provider_message_id:
@@ -79,7 +82,7 @@ def record_updates(kind: str, updates: list[StatusUpdate]) -> dict[str, int]:
         from .hooks import after_failure
 
         after_failure(failed)
-    return counts
+    return unmatched if report_unmatched else counts
 
 
 def _event_details(update: StatusUpdate) -> dict:

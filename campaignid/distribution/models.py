@@ -164,3 +164,24 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.key}"
+
+
+class StatusInbox(models.Model):
+    """Verified provider callbacks waiting to be applied. The webhook answers as soon as they are stored;
+    a worker applies them in bulk (ordered by time), so bursts of callbacks never slow the provider down
+    and none is lost if a process dies."""
+
+    channel = models.CharField(max_length=20)
+    provider_message_id = models.CharField(max_length=200, blank=True)
+    delivery_ref = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10)
+    at = models.DateTimeField()
+    error_code = models.CharField(max_length=40, blank=True)
+    error_category = models.CharField(max_length=40, blank=True)
+    error_detail = models.CharField(max_length=500, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    tries = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.provider_message_id} {self.status}"

@@ -51,6 +51,33 @@ def kick(force: bool = False) -> None:
             dispatch_due()
 
 
+_last_apply = 0.0
+
+
+def apply_statuses_soon() -> None:
+    """Schedule the application of stored callbacks (at most one task per quarter second)."""
+    global _last_apply
+    with _kick_lock:
+        now = time.monotonic()
+        if now - _last_apply < 0.25:
+            return
+        _last_apply = now
+    apply_statuses.schedule(delay=0.25)
+
+
+@db_task()
+def apply_statuses() -> int:
+    """Apply every stored callback, oldest first, in bulk."""
+    from . import inbox
+
+    applied = 0
+    while True:
+        n = inbox.apply()
+        applied += n
+        if n == 0:
+            return applied
+
+
 @db_task()
 def expand(batch_id: str) -> int:
     created = engine.expand_batch(batch_id)
@@ -100,5 +127,9 @@ def sweep() -> None:
     for batch_id in Batch.objects.filter(state=Batch.State.RUNNING).values_list("id", flat=True):
         engine.refresh_counters(batch_id)
     engine.fallback_overdue(now)
+    from . import inbox
+
+    if inbox.backlog():
+        apply_statuses()
     if Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).exists():
         kick(force=True)

@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from campaignid.channels import config, registry
 from campaignid.channels.base import CallbackRejected
 
-from .intake import record_updates
+from .inbox import ingest
 
 log = logging.getLogger("campaignid.webhooks")
 
@@ -29,6 +29,5 @@ def channel_webhook(request: HttpRequest, kind: str, token: str = "") -> HttpRes
     except CallbackRejected as exc:
         log.warning("%s callback rejected (%s): %s", kind, exc.status, exc)
         return HttpResponse(status=exc.status)
-    counts = record_updates(kind, updates)
-    log.debug("%s callback: %s", kind, counts)
+    ingest(kind, updates)
     return HttpResponse("OK", content_type="text/plain")

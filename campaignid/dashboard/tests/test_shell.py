@@ -69,3 +69,10 @@ def test_programme_user_cannot_manage_tokens(client, make_org, django_user_model
     client.force_login(user)
     assert client.post("/settings/tokens/", {"name": "x"}).status_code == 403
     assert not ApiToken.objects.exists()
+
+
+def test_dashboard_stays_french_with_an_english_browser_until_the_user_switches(client):
+    page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="fr"' in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert 'lang="en"' in client.get("/login/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()

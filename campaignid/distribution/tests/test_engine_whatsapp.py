@@ -102,3 +102,26 @@ def test_late_not_on_whatsapp_webhook_triggers_the_sms_fallback(sandbox_settings
     assert _wait(fell_back), list(Delivery.objects.filter(batch=batch).values_list("channel", "status"))
     target.refresh_from_db()
     assert target.status == "failed" and target.error_category == "not_on_whatsapp"
+
+
+def test_a_callback_faster_than_the_send_record_is_never_overwritten(sandbox_settings, people):
+    """The provider reports the message failed before our worker records that it accepted it."""
+    from campaignid.channels.base import SendResult
+    from campaignid.distribution import dispatch
+    from campaignid.distribution.models import Status
+
+    org, program, mobiles, _ = people
+    from campaignid.distribution.engine import expand_batch
+
+    batch = _distribute(org, program, ["whatsapp"])  # queue not inline: nothing is sent yet
+    expand_batch(batch.pk)
+    rows = dispatch.claim(only_ids=list(Delivery.objects.filter(batch=batch).values_list("id", flat=True)))
+    first = rows[0]
+    Delivery.objects.filter(pk=first.pk).update(status=Status.FAILED, error_category="not_on_whatsapp",
+                                                error_code="131026")
+    dispatch.record(rows, {d.pk: SendResult(provider_message_id=f"wamid.{d.pk}") for d in rows})
+    first = Delivery.objects.get(pk=first.pk)
+    assert first.status == "failed" and first.error_category == "not_on_whatsapp"
+    assert first.provider_message_id == f"wamid.{first.pk}"
+    assert first.events.filter(kind="accepted").exists()
+    assert set(Delivery.objects.filter(batch=batch).exclude(pk=first.pk).values_list("status", flat=True)) == {"sent"}

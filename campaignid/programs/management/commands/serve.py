@@ -50,10 +50,25 @@ class Command(BaseCommand):
         self._wait_ready(f"http://{host}:{port}/health", children)
         if settings.CAMPAIGNID_SANDBOX and not no_sandbox:
             self._wait_ready(f"{settings.SANDBOX_URL}/control/pending", children)
+            if password:
+                self._import_demo()
         self.stdout.write(self.style.SUCCESS(f"CampaignID is running at http://{host}:{port}/  (Ctrl-C to stop)"))
         if settings.CAMPAIGNID_SANDBOX and not no_sandbox:
             self.stdout.write(f"Sandbox providers and inbox: {settings.SANDBOX_URL}/")
         self._supervise(children)
+
+    def _import_demo(self) -> None:
+        """First run: the demo programme's beneficiaries come from the sandbox DHIS2, as in production."""
+        from campaignid.dhis2.demo import import_demo
+        from campaignid.programs.models import Program
+
+        program = Program.objects.filter(dhis2_program_uid="IpHINAT79UW").first()
+        try:
+            run = import_demo(program)
+        except Exception as exc:  # the service is usable without the demo data
+            self.stderr.write(f"Demo import from the sandbox DHIS2 failed: {exc}")
+            return
+        self.stdout.write(f"Demo programme imported from the sandbox DHIS2: {run.created} beneficiaries.")
 
     def _child_env(self, host: str, port: int) -> dict[str, str]:
         env = dict(os.environ)

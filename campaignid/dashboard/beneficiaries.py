@@ -1,0 +1,107 @@
+"""Beneficiaries ("DHIS2 view"): the searchable list, and one beneficiary's Distribution tab."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from campaignid.api.errors import ApiError
+from campaignid.cards import service as cards
+from campaignid.channels.google_wallet import issuance
+from campaignid.distribution import service
+from campaignid.distribution.models import Delivery
+
+from . import compose_preview, people
+from .common import PAGE_SIZE, api_error_text, is_htmx, member_view, program_of, query_string
+
+
+@member_view("beneficiaries")
+def beneficiary_list(request: HttpRequest, scope) -> HttpResponse:
+    program = program_of(request)
+    q, org_unit = (request.GET.get("q") or "").strip()[:100], (request.GET.get("org_unit") or "").strip()[:11]
+    context = {"page": "beneficiaries", "program": program, "q": q, "org_unit": org_unit}
+    if program is not None:
+        paginator = Paginator(people.rows(scope, program, q, org_unit), PAGE_SIZE)
+        page = paginator.get_page(request.GET.get("page"))
+        context.update(rows=[people.present(b) for b in page.object_list], page_obj=page, total=paginator.count,
+                       search_query=query_string({"q": q, "org_unit": org_unit}))
+    return render(request, "dashboard/beneficiaries.html", context)
+
+
+def _beneficiary(scope, pk: int):
+    b = scope.beneficiaries().select_related("program", "program__organisation").filter(pk=pk).first()
+    if b is None:
+        raise Http404(_("No such beneficiary."))
+    return b
+
+
+def _channel(value: str | None) -> str:
+    return value if value in compose_preview.CHANNEL_KINDS else "whatsapp"
+
+
+def _tab_context(scope, b, channel: str, message: str, phone: str) -> dict:
+    history = (Delivery.objects.filter(beneficiary=b).select_related("card", "batch")
+               .order_by("-created_at", "-id")[:50])
+    return {
+        "page": "beneficiaries", "b": b, "channel": channel, "message": message, "phone": phone,
+        "preview": compose_preview.render(b, channel, message), "card": cards.current_card(b),
+        "cards": list(b.cards.order_by("-issued_at")[:10]), "history": history,
+        "channels": [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet")],
+    }
+
+
+@member_view("beneficiaries")
+def beneficiary_detail(request: HttpRequest, scope, pk: int) -> HttpResponse:
+    b = _beneficiary(scope, pk)
+    channel = _channel(request.GET.get("channel"))
+    context = _tab_context(scope, b, channel, compose_preview.default_message(b, channel), b.phone)
+    template = "dashboard/_send_form.html" if is_htmx(request) else "dashboard/beneficiary.html"
+    return render(request, template, context)
+
+
+@member_view("beneficiaries")
+@require_POST
+def preview(request: HttpRequest, scope, pk: int) -> HttpResponse:
+    b = _beneficiary(scope, pk)
+    channel = _channel(request.POST.get("channel"))
+    message = request.POST.get("message", "")[:1000]
+    if not is_htmx(request):  # without JavaScript: the whole tab, with the message as typed
+        context = _tab_context(scope, b, channel, message, request.POST.get("phone", "").strip()[:32])
+        return render(request, "dashboard/beneficiary.html", context)
+    result = compose_preview.render(b, channel, message)
+    return render(request, "dashboard/_preview.html", {"preview": result, "channel": channel})
+
+
+@member_view("beneficiaries")
+@require_POST
+def send(request: HttpRequest, scope, pk: int) -> HttpResponse:
+    """Send the card now on the chosen channel; Google Wallet answers with the "Add to wallet" link."""
+    b = _beneficiary(scope, pk)
+    channel = _channel(request.POST.get("channel"))
+    message = request.POST.get("message", "")[:1000].strip()
+    phone = request.POST.get("phone", "").strip()[:32]
+    try:
+        if channel == "google_wallet":
+            wallet = issuance.issue_link(scope, b.enrollment_id, b.program.dhis2_program_uid)
+            messages.success(request, _("Google Wallet pass issued: give the link to the beneficiary."))
+            context = {**_tab_context(scope, b, channel, message, phone), "wallet": wallet}
+            return render(request, "dashboard/beneficiary.html", context)
+        d = service.send_card(scope, b.enrollment_id, channel, phone or None, message or None, actor=scope.actor,
+                              programme=b.program.dhis2_program_uid)
+    except ApiError as exc:
+        messages.error(request, _("Not sent: %(reason)s") % {"reason": api_error_text(exc)})
+        return render(request, "dashboard/beneficiary.html", _tab_context(scope, b, channel, message, phone))
+    if d.status == "failed":
+        messages.error(request, _("The provider refused the message: %(reason)s") % {
+            "reason": d.error_detail or d.error_category})
+    elif d.status == "pending":
+        messages.warning(request, _("The provider asked us to retry later; the card will be sent automatically."))
+    else:
+        messages.success(request, _("Card sent (%(status)s) to %(phone)s.") % {"status": d.get_status_display(),
+                                                                               "phone": d.recipient_masked})
+    return redirect(reverse("dashboard:beneficiary", args=[b.pk]) + f"?channel={channel}")

@@ -1,0 +1,65 @@
+"""Server-rendered SVG bar charts (no JavaScript): pure geometry, drawn by ``_bar_chart.html``.
+
+Each chart carries a title and a description for screen readers, and the page shows the same numbers
+as a table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WIDTH = 480
+LABEL_WIDTH = 150
+VALUE_WIDTH = 70
+BAR_HEIGHT = 24
+GAP = 10
+TOP = 6
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    tone: str  # CSS class: brand, ok, info, read, danger, muted
+    y: int
+    width: int
+    share: float  # of the first (or largest) bar, 0..100
+
+    @property
+    def text_y(self) -> int:
+        return self.y + BAR_HEIGHT // 2 + 5
+
+    @property
+    def value_x(self) -> int:
+        return LABEL_WIDTH + self.width + 6
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    title: str
+    description: str
+    bars: list[Bar]
+    height: int
+    width: int = WIDTH
+    label_width: int = LABEL_WIDTH
+    bar_height: int = BAR_HEIGHT
+
+
+def bar_chart(chart_id: str, title: str, rows: list[tuple[str, int, str]], describe) -> Chart:
+    """Horizontal bars scaled to the largest value. ``describe(rows)`` writes the text alternative."""
+    top = max((value for _, value, _ in rows), default=0)
+    room = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    bars = []
+    for i, (label, value, tone) in enumerate(rows):
+        width = round(room * value / top) if top else 0
+        share = round(100 * value / top, 1) if top else 0.0
+        bars.append(Bar(label, value, tone, TOP + i * (BAR_HEIGHT + GAP), max(width, 1 if value else 0), share))
+    height = max(TOP * 2 + len(rows) * (BAR_HEIGHT + GAP), BAR_HEIGHT + 2 * GAP)
+    return Chart(chart_id, title, describe(rows), bars, height)
+
+
+def funnel_rates(counts: dict[str, int]) -> dict[str, float]:
+    """Share of the deliveries created that reached each stage (percent, one decimal)."""
+    total = counts.get("created", 0)
+    return {stage: round(100 * n / total, 1) if total else 0.0 for stage, n in counts.items()}

@@ -1,0 +1,73 @@
+"""The message an officer is about to send, rendered with the beneficiary's real values, and its SMS cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from campaignid.cards import service as cards
+from campaignid.channels import config as channel_config
+from campaignid.channels.orange_sms import segments
+from campaignid.distribution import compose, messages
+from campaignid.distribution.models import Delivery
+from campaignid.programs.models import Beneficiary
+
+CHANNEL_KINDS = ("whatsapp", "sms", "google_wallet")
+
+
+@dataclass
+class Preview:
+    text: str = ""
+    error: str = ""
+    sms: dict | None = None
+    variables: dict = field(default_factory=dict)
+
+
+def default_message(beneficiary: Beneficiary, channel: str) -> str:
+    """The programme's template for this channel, in the programme's language."""
+    return beneficiary.program.template_for("sms" if channel == "sms" else "whatsapp")
+
+
+def gsm7_only(beneficiary: Beneficiary) -> bool:
+    program = beneficiary.program
+    try:
+        return bool(channel_config.build("sms", program.organisation_id, program.pk).config.gsm7_only)
+    except (channel_config.NotConfigured, AttributeError):
+        return False
+
+
+def stand_in_card(program) -> dict[str, str]:
+    """A card code and holder link of the real length, to count SMS parts before the card exists."""
+    code = f"{program.code_prefix}-XXXXXXXX"  # a prefix and 8 characters; the link carries a 22-character key
+    return {"card_code": code, "verification_url": f"{settings.CAMPAIGNID_PUBLIC_URL}/c/{code}?k={'x' * 22}"}
+
+
+def variables(beneficiary: Beneficiary, channel: str) -> tuple[dict[str, str], bool]:
+    """The template variables as the send will fill them, and whether the card exists yet (before the
+    first send, the card code and link are shown as placeholders)."""
+    card = cards.current_card(beneficiary)
+    values = compose.variables(Delivery(beneficiary=beneficiary, program=beneficiary.program, card=card,
+                                        channel=channel))
+    if card is None:
+        values["card_code"] = _("(card code, issued when sent)")
+        values["verification_url"] = _("(card link, issued when sent)")
+    return values, card is not None
+
+
+def render(beneficiary: Beneficiary, channel: str, message: str) -> Preview:
+    values, has_card = variables(beneficiary, channel)
+    template = message or default_message(beneficiary, channel)
+    try:
+        text = messages.render(template, values)
+    except messages.TemplateError as exc:
+        return Preview(error=str(exc), variables=values)
+    out = Preview(text=text, variables=values)
+    if channel == "sms":
+        gsm7 = gsm7_only(beneficiary)
+        counted = text if has_card else messages.render(template, {**values, **stand_in_card(beneficiary.program)})
+        out.sms = segments.describe(counted, gsm7)
+        if out.sms["transliterated_text"]:
+            out.text = segments.transliterate(text)
+    return out

@@ -1,0 +1,28 @@
+/* Progressive enhancements only: every page works without this file. */
+(function () {
+  "use strict";
+  function ready(fn) { if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); } }
+  ready(function () {
+    // "Tick every beneficiary on this page" (the header checkbox is hidden without JavaScript).
+    document.querySelectorAll("[data-tick-all]").forEach(function (box) {
+      var name = box.getAttribute("data-tick-all");
+      var form = box.form || box.closest("form");
+      box.hidden = false;
+      box.addEventListener("change", function () {
+        form.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (c) { c.checked = box.checked; });
+      });
+    });
+    // "Copy" buttons next to a read-only field (hidden without JavaScript).
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      var field = document.getElementById(button.getAttribute("data-copy"));
+      if (!field) { return; }
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        field.select();
+        var done = function () { button.textContent = button.getAttribute("data-copied") || "✓"; };
+        if (navigator.clipboard) { navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); }); }
+        else { document.execCommand("copy"); done(); }
+      });
+    });
+  });
+})();

@@ -1,0 +1,73 @@
+"""Settings > Integrations in the dashboard: write-only secrets, "Test" against the sandboxes, "Resume"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from campaignid.channels.models import ChannelConfig
+from campaignid.distribution.models import Alert
+from campaignid.sandbox.testing import control
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_secrets_are_write_only_in_the_form(admin, programme, settings):
+    settings.CAMPAIGNID_SANDBOX = False
+    resp = admin.post("/settings/integrations/sms/save/", {"enabled": "1", "sender_name": "SANTE-SN",
+                                                           "client_id": "id-123", "client_secret": "s3cr3t-value"})
+    assert resp.status_code == 302
+    html = admin.get("/settings/integrations/").content.decode()
+    assert "s3cr3t-value" not in html and "id-123" not in html and 'value="SANTE-SN"' in html
+    assert html.count("défini") >= 2
+    row = ChannelConfig.objects.get(channel="sms")
+    assert row.secrets["client_secret"] == "s3cr3t-value"
+    admin.post("/settings/integrations/sms/save/", {"enabled": "1", "sender_name": "SANTE-SN", "client_secret": ""})
+    assert ChannelConfig.objects.get(channel="sms").secrets["client_secret"] == "s3cr3t-value"  # kept
+
+
+def test_unknown_sender_name_is_refused_with_a_message(admin, programme):
+    resp = admin.post("/settings/integrations/sms/save/", {"enabled": "1", "sender_name": "FAR-TOO-LONG-NAME"},
+                      follow=True)
+    assert "sender_name" in resp.content.decode()
+
+
+@pytest.mark.parametrize("kind", ["whatsapp", "sms", "google_wallet"])
+def test_test_button_makes_a_real_call_to_the_provider(sandbox_settings, admin, programme, kind):
+    html = admin.post(f"/settings/integrations/{kind}/test/").content.decode()
+    assert f'id="probe-{kind}"' in html and "Test réussi" in html, html[html.find("probe-"):][:400]
+    paths = [r["path"] for r in control(sandbox_settings, "/requests", method="GET")]
+    prefix = {"whatsapp": "/graph/", "sms": "/orange/", "google_wallet": "/google/"}[kind]
+    assert any(p.startswith(prefix) for p in paths)
+
+
+def test_test_button_shows_the_provider_refusal(sandbox_settings, admin, programme):
+    programme[0]
+    ChannelConfig.objects.create(organisation=programme[0], channel="whatsapp",
+                                 secrets={"access_token": "not-a-valid-token"})
+    html = admin.post("/settings/integrations/whatsapp/test/").content.decode()
+    assert "Échec du test" in html and "auth" in html and "not-a-valid-token" not in html
+
+
+def test_paused_account_can_be_resumed_and_alerts_are_listed(admin, programme):
+    org, _ = programme
+    ChannelConfig.objects.create(organisation=org, channel="whatsapp", paused_until=timezone.now() + timedelta(hours=3),
+                                 paused_reason="131048: spam rate limit hit")
+    Alert.objects.create(organisation=org, channel="whatsapp", code="131048", category="account_restricted",
+                         message="The number is restricted.")
+    html = admin.get("/settings/integrations/").content.decode()
+    assert "Alertes ouvertes" in html and "131048" in html and "/settings/integrations/whatsapp/resume/" in html
+    admin.post("/settings/integrations/whatsapp/resume/")
+    assert ChannelConfig.objects.get(channel="whatsapp").paused_until is None
+    assert not Alert.objects.filter(resolved_at__isnull=True).exists()
+
+
+def test_dhis2_connection_saved_tested_and_synced(sandbox_settings, admin, programme):
+    url = sandbox_settings.url + "/dhis2"
+    admin.post("/settings/integrations/dhis2/save/", {"url": url, "username": "admin", "password": "district"})
+    html = admin.get("/settings/integrations/").content.decode()
+    assert f'value="{url}"' in html and "district" not in html
+    tested = admin.post("/settings/integrations/dhis2/test/").content.decode()
+    assert 'id="probe-dhis2"' in tested and "Connecté" in tested

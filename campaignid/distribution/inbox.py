@@ -1,0 +1,100 @@
+"""Buffered status intake: store verified callbacks with one INSERT, apply them in bulk in a worker.
+
+A callback may arrive before its delivery's provider message ID is saved (the provider answers the send
+and calls back within milliseconds); such rows stay in the inbox and are tried again for
+``UNMATCHED_TTL`` before being dropped with a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from campaignid.channels.base import StatusUpdate
+
+from .intake import record_updates
+from .models import StatusInbox
+
+log = logging.getLogger("campaignid.distribution.inbox")
+APPLY_CHUNK = 2000
+UNMATCHED_TTL = timedelta(minutes=10)
+COLUMNS = ("channel", "provider_message_id", "delivery_ref", "status", "at", "error_code", "error_category",
+           "error_detail", "details", "received_at", "tries")
+
+
+def store(kind: str, updates: list[StatusUpdate]) -> None:
+    """One prepared INSERT for the whole callback (no ORM query building on the hot path)."""
+    if not updates:
+        return
+    fields = [StatusInbox._meta.get_field(c) for c in COLUMNS]
+    qn = connection.ops.quote_name
+    sql = (f"INSERT INTO {qn(StatusInbox._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    now = timezone.now()
+    rows = []
+    for u in updates:
+        values = (kind, u.provider_message_id, u.delivery_id, u.status, u.at, u.error_code, u.error_category,
+                  u.error_detail[:500], json.dumps(u.details), now, 0)
+        rows.append([f.get_db_prep_save(v, connection) if f.get_internal_type() != "JSONField" else v
+                     for f, v in zip(fields, values, strict=True)])
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _update(row: StatusInbox) -> StatusUpdate:
+    return StatusUpdate(provider_message_id=row.provider_message_id, status=row.status, at=row.at,
+                        delivery_id=row.delivery_ref, error_code=row.error_code, error_category=row.error_category,
+                        error_detail=row.error_detail, details=row.details or {})
+
+
+def apply(limit: int = APPLY_CHUNK) -> int:
+    """Apply up to ``limit`` stored callbacks; returns how many left the inbox."""
+    with transaction.atomic():
+        qs = StatusInbox.objects.order_by("id")
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        rows = list(qs[:limit])
+        if not rows:
+            return 0
+        by_kind: dict[str, list[StatusInbox]] = defaultdict(list)
+        for row in rows:
+            by_kind[row.channel].append(row)
+        unmatched: set[int] = set()
+        for kind, items in by_kind.items():
+            missing = record_updates(kind, [_update(r) for r in items], report_unmatched=True)
+            unmatched.update(items[i].pk for i in missing)
+        _settle(rows, unmatched)
+    return len(rows) - len(unmatched)
+
+
+def _settle(rows: list[StatusInbox], unmatched: set[int]) -> None:
+    cutoff = timezone.now() - UNMATCHED_TTL
+    done = [r.pk for r in rows if r.pk not in unmatched]
+    expired = [r.pk for r in rows if r.pk in unmatched and r.received_at < cutoff]
+    if expired:
+        log.warning("%d status callbacks matched no delivery for %s and were dropped", len(expired), UNMATCHED_TTL)
+    StatusInbox.objects.filter(pk__in=done + expired).delete()
+    StatusInbox.objects.filter(pk__in=unmatched - set(expired)).update(tries=F("tries") + 1)
+
+
+def ingest(kind: str, updates: list[StatusUpdate]) -> None:
+    """What the webhook view calls: inline application when configured (or in the inline queue mode),
+    otherwise store and let a worker apply soon."""
+    if settings.STATUS_INTAKE == "inline" or settings.HUEY.immediate:
+        record_updates(kind, updates)
+        return
+    store(kind, updates)
+    from .tasks import apply_statuses_soon
+
+    apply_statuses_soon()
+
+
+def backlog() -> int:
+    return StatusInbox.objects.count()

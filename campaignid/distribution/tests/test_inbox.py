@@ -1,0 +1,76 @@
+"""Buffered status intake (the default): webhooks store verified callbacks and answer at once; a worker
+applies them in bulk, in time order; early callbacks wait for their delivery."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from campaignid.distribution import inbox
+from campaignid.distribution.models import Delivery, StatusInbox
+
+pytestmark = [pytest.mark.django_db, pytest.mark.buffered_intake]
+SECRET = b"sandbox-app-secret"
+
+
+def _post(client, statuses):
+    value = {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "221338000000",
+                                                            "phone_number_id": "100000000000001"},
+             "statuses": statuses}
+    body = json.dumps({"object": "whatsapp_business_account",
+                       "entry": [{"id": "200000000000001", "changes": [{"field": "messages", "value": value}]}]})
+    sig = "sha256=" + hmac.new(SECRET, body.encode(), hashlib.sha256).hexdigest()
+    return client.post("/webhooks/whatsapp", data=body, content_type="application/json",
+                       HTTP_X_HUB_SIGNATURE_256=sig)
+
+
+def _status(wamid, status, ts):
+    return {"id": wamid, "status": status, "timestamp": str(ts), "recipient_id": "221775550000"}
+
+
+@pytest.fixture
+def delivery(make_org, make_beneficiary, settings):
+    settings.CAMPAIGNID_SANDBOX = True
+    org, program = make_org()
+    b = make_beneficiary(program)
+    return Delivery.objects.create(organisation=org, program=program, beneficiary=b, channel="whatsapp",
+                                   status="sent", provider_message_id="wamid.ABC", sent_at=timezone.now())
+
+
+def test_webhook_stores_and_a_worker_applies_in_time_order(client, delivery):
+    now = int(timezone.now().timestamp()) + 5
+    resp = _post(client, [_status("wamid.ABC", "read", now + 2), _status("wamid.ABC", "delivered", now)])
+    assert resp.status_code == 200
+    delivery.refresh_from_db()
+    assert delivery.status == "sent" and StatusInbox.objects.count() == 2
+    assert inbox.apply() == 2
+    delivery.refresh_from_db()
+    assert delivery.status == "read" and delivery.delivered_at < delivery.read_at
+    assert not StatusInbox.objects.exists()
+
+
+def test_forged_callback_is_not_stored(client, delivery):
+    resp = client.post("/webhooks/whatsapp", data="{}", content_type="application/json",
+                       HTTP_X_HUB_SIGNATURE_256="sha256=" + "0" * 64)
+    assert resp.status_code in (401, 403) and not StatusInbox.objects.exists()
+
+
+def test_callback_before_its_delivery_is_known_waits_then_applies(client, delivery):
+    now = int(timezone.now().timestamp()) + 5
+    _post(client, [_status("wamid.LATE", "delivered", now)])
+    assert inbox.apply() == 0 and StatusInbox.objects.get().tries == 1
+    Delivery.objects.filter(pk=delivery.pk).update(provider_message_id="wamid.LATE")
+    assert inbox.apply() == 1
+    assert Delivery.objects.get(pk=delivery.pk).status == "delivered"
+
+
+def test_unmatched_callback_is_dropped_after_its_time_to_live(client, delivery):
+    _post(client, [_status("wamid.NOBODY", "delivered", int(timezone.now().timestamp()))])
+    StatusInbox.objects.update(received_at=timezone.now() - inbox.UNMATCHED_TTL - timedelta(seconds=1))
+    inbox.apply()
+    assert not StatusInbox.objects.exists()
