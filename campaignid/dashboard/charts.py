@@ -13,6 +13,7 @@ LABEL_WIDTH = 150
 VALUE_WIDTH = 70
 BAR_HEIGHT = 24
 GAP = 10
+LABEL_CHARS = 20  # about what LABEL_WIDTH holds at the chart's font size
 TOP = 6
 
 
@@ -24,6 +25,11 @@ class Bar:
     y: int
     width: int
     share: float  # of the first (or largest) bar, 0..100
+
+    @property
+    def short_label(self) -> str:
+        """What fits left of the bars (the full label is in the tooltip and the data table)."""
+        return self.label if len(self.label) <= LABEL_CHARS else self.label[: LABEL_CHARS - 1].rstrip() + "…"
 
     @property
     def text_y(self) -> int:
