@@ -76,7 +76,16 @@ def after_cursor(qs: QuerySet[Delivery], cursor: str | None) -> QuerySet[Deliver
         created_at, pk = datetime.fromisoformat(created), int(pk)
     except (ValueError, UnicodeDecodeError) as exc:
         raise FilterError("cursor is not valid; use the next_cursor of a previous page.") from exc
-    return qs.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+    return before(qs, created_at, pk)
+
+
+def before(qs: QuerySet[Delivery], created_at: datetime, pk: int) -> QuerySet[Delivery]:
+    """Rows after this one in (created_at, id) descending order, as a row-value comparison so the
+    database walks the (organisation, created_at, id) index instead of filtering an OR."""
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    field = Delivery._meta.get_field("created_at")
+    return qs.extra(where=[f"({table}.created_at, {table}.id) < (%s, %s)"],  # noqa: S610 - fixed SQL, bound values
+                    params=[field.get_db_prep_value(created_at, connection), pk])
 
 
 def page(qs: QuerySet[Delivery], cursor: str | None, limit: int) -> tuple[list[Delivery], str | None]:
@@ -110,7 +119,7 @@ def csv_rows(qs: QuerySet[Delivery], chunk: int = 2000) -> Iterator[str]:
     while True:
         part = qs
         if last is not None:
-            part = part.filter(Q(created_at__lt=last[0]) | Q(created_at=last[0], id__lt=last[1]))
+            part = before(part, last[0], last[1])
         rows = list(part.values_list(*fields)[:chunk])
         if not rows:
             return

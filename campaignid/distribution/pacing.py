@@ -16,7 +16,7 @@ import time
 
 from django.conf import settings
 
-HEADROOM = 0.985  # pace slightly under the provider's limit so its own counter never trips
+HEADROOM = 0.975  # with a burst of 2, any one-second window stays within the provider's limit
 BURST_SECONDS = 0.02  # tokens handed out at once: 20 ms worth (at least one)
 
 REDIS_SCRIPT = """
@@ -165,7 +165,8 @@ class Pacer:
     def __init__(self, key: str, rate_per_second: float, store=None) -> None:
         self.key = key
         self.rate = max(0.1, rate_per_second * HEADROOM)
-        self.burst = max(1.0, math.floor(self.rate * BURST_SECONDS))
+        # Two tokens at least: a token that falls due while every sender sleeps is not lost.
+        self.burst = max(2.0, math.floor(self.rate * BURST_SECONDS))
         self.store = store or buckets()
         self._local = 0
         self._lock = asyncio.Lock()
