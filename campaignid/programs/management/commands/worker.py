@@ -7,6 +7,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("-w", "--workers", type=int, default=4, help="worker threads (default 4)")
+        parser.add_argument("--verbose", action="store_true", help="log every task (default: warnings only)")
 
-    def handle(self, *args, workers, **options):
-        call_command("run_huey", workers=workers, worker_type="thread", periodic=True)
+    def handle(self, *args, workers, verbose, **options):
+        # Huey logs every task at INFO (verbose=None); by default keep to warnings (verbose=False).
+        call_command("run_huey", workers=workers, worker_type="thread", periodic=True,
+                     verbose=None if verbose else False)
