@@ -71,3 +71,17 @@ def test_dhis2_connection_saved_tested_and_synced(sandbox_settings, admin, progr
     assert f'value="{url}"' in html and "district" not in html
     tested = admin.post("/settings/integrations/dhis2/test/").content.decode()
     assert 'id="probe-dhis2"' in tested and "Connecté" in tested
+
+
+def test_sync_now_imports_the_programme_from_dhis2(sandbox_settings, inline_queue, admin, programme):
+    from campaignid.dhis2.models import SyncRun
+    from campaignid.programs.models import Beneficiary
+
+    org, program = programme  # DHIS2 programme IpHINAT79UW, as in the sandbox
+    admin.post("/settings/integrations/dhis2/save/", {"url": sandbox_settings.url + "/dhis2", "username": "admin",
+                                                      "password": "district"})
+    resp = admin.post("/settings/integrations/dhis2/sync/", {"programme": program.dhis2_program_uid}, follow=True)
+    assert resp.status_code == 200
+    run = SyncRun.objects.get(program=program)
+    assert run.status == "success" and run.created > 0, (run.status, run.error_message)
+    assert Beneficiary.objects.filter(program=program, source="dhis2").count() == run.created
