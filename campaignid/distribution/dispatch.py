@@ -161,10 +161,10 @@ MERGED_FIELDS = ("status", "sent_at", "delivered_at", "read_at", "failed_at", "e
 def _merge_current(rows: list[Delivery]) -> set[int]:
     """Take in what callbacks wrote since the claim (a provider may report a message delivered or failed
     before its send is recorded). Returns the IDs of deliveries no longer pending."""
-    qs = Delivery.objects.filter(pk__in=[d.pk for d in rows]).exclude(status=Status.PENDING)
+    qs = Delivery.objects.filter(pk__in=[d.pk for d in rows]).order_by("pk")
     if connection.features.has_select_for_update:
-        qs = qs.select_for_update()
-    moved = {pk: values for pk, *values in qs.values_list("pk", *MERGED_FIELDS)}
+        qs = qs.select_for_update()  # every row, in id order: a callback now waits for this record, or wins
+    moved = {pk: values for pk, *values in qs.values_list("pk", *MERGED_FIELDS) if values[0] != Status.PENDING}
     for d in rows:
         if d.pk in moved:
             for name, value in zip(MERGED_FIELDS, moved[d.pk], strict=True):

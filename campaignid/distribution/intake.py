@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from campaignid.channels.base import StatusUpdate
@@ -26,7 +26,9 @@ def _load(kind: str, updates: list[StatusUpdate]) -> dict[str, Delivery]:
     ids = {u.provider_message_id for u in updates if u.provider_message_id}
     refs = {u.delivery_id for u in updates if u.delivery_id}
     found: dict[str, Delivery] = {}
-    qs = Delivery.objects.filter(channel=kind).only(*LOADED_FIELDS)
+    qs = Delivery.objects.filter(channel=kind).only(*LOADED_FIELDS).order_by("pk")
+    if connection.features.has_select_for_update:
+        qs = qs.select_for_update()  # read the latest state, as the send recorder does (same lock order)
     if ids:
         found.update({d.provider_message_id: d for d in qs.filter(provider_message_id__in=ids)})
     missing_refs = refs - {d.pk for d in found.values()}
