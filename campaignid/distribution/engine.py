@@ -91,20 +91,22 @@ def expand_batch(batch_id: str) -> int:
     account = account_key(channel, batch.program)
     due = batch.scheduled_at or timezone.now()
     qs = selection_queryset(scope, batch.program, batch.selection, channel).select_related("program")
+    Batch.objects.filter(pk=batch.pk, state=Batch.State.QUEUED).update(
+        state=Batch.State.SCHEDULED if batch.scheduled_at and batch.scheduled_at > timezone.now()
+        else Batch.State.RUNNING, started_at=timezone.now())
     created, last_id = 0, 0
     while True:
         chunk = list(qs.filter(id__gt=last_id)[:EXPAND_CHUNK])
         if not chunk:
             break
         last_id = chunk[-1].pk
-        rows = []
-        for beneficiary in chunk:
-            card = None if _blocked_reason(beneficiary, channel) else cards.issue_card(beneficiary, batch.created_by)[0]
-            rows.append(_delivery_for(batch, batch.program, beneficiary, card, channel, account, due))
-        created += _insert(rows)
-    Batch.objects.filter(pk=batch.pk, state=Batch.State.QUEUED).update(
-        state=Batch.State.SCHEDULED if batch.scheduled_at and batch.scheduled_at > timezone.now()
-        else Batch.State.RUNNING, started_at=timezone.now())
+        issued = cards.issue_cards_bulk([b for b in chunk if not _blocked_reason(b, channel)], batch.created_by)
+        created += _insert([_delivery_for(batch, batch.program, b, issued.get(b.pk), channel, account, due)
+                            for b in chunk])
+        from .tasks import kick
+
+        kick()  # the first chunks go out while the rest is being created
+    Batch.objects.filter(pk=batch.pk).update(expanded_at=timezone.now())
     refresh_counters(batch.pk)
     return created
 
@@ -133,7 +135,7 @@ def refresh_counters(batch_id: str) -> Batch:
     fields["total"] = sum(fields.values())
     Batch.objects.filter(pk=batch_id).update(**fields)
     batch = Batch.objects.get(pk=batch_id)
-    if batch.state == Batch.State.RUNNING and fields["pending"] == 0 and fields["total"]:
+    if batch.state == Batch.State.RUNNING and batch.expanded_at and fields["pending"] == 0 and fields["total"]:
         Batch.objects.filter(pk=batch_id, state=Batch.State.RUNNING).update(
             state=Batch.State.COMPLETED, finished_at=timezone.now())
         batch.refresh_from_db()

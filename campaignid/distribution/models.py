@@ -54,6 +54,7 @@ class Batch(models.Model):
     created_by = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    expanded_at = models.DateTimeField(null=True, blank=True, help_text=_("Every delivery of the batch exists."))
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

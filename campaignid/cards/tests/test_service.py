@@ -190,3 +190,24 @@ def test_each_programme_uses_its_own_prefix(org, beneficiary):
     other = make_beneficiary(nutrition, "ENR-0001")
     card, _ = service.issue_card(other)
     assert card.code.startswith("THS-NUT-")
+
+
+@pytest.mark.django_db
+def test_bulk_issuing_creates_missing_cards_and_keeps_current_ones(program):
+    people = [make_beneficiary(program, f"ENR-B{i:03d}") for i in range(30)]
+    existing, _ = service.issue_card(people[0])
+    expired, _ = service.issue_card(people[1])
+    Card.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(days=1))
+    people[2].active = False
+    people[2].save()
+    cards = service.issue_cards_bulk(people, actor="batch")
+    assert cards[people[0].pk].pk == existing.pk
+    assert cards[people[1].pk].pk != expired.pk and Card.objects.get(pk=expired.pk).status == Card.REVOKED
+    assert people[2].pk not in cards
+    assert len(cards) == 29 and len({c.code for c in cards.values()}) == 29
+    for card in cards.values():
+        claims, _ = token.verify(card.token, keys.key_ring())
+        assert claims.card_code == card.code and codes.prefix_of(card.code) == "DKR-VAC"
+    new = [c for pk, c in cards.items() if pk not in (people[0].pk, people[1].pk)]
+    assert all([(e.kind, e.actor) for e in c.events.all()] == [("issued", "batch")] for c in new)
+    assert service.issue_cards_bulk(people) == cards  # idempotent

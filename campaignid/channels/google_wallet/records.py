@@ -119,7 +119,7 @@ def finish(rows: list[Delivery], outcomes: list[SendResult | SendError], batch: 
             sent = sum(d.status == Status.SENT for d in rows)
             Batch.objects.filter(pk=batch.pk).update(
                 total=len(rows), pending=0, sent=sent, failed=len(rows) - sent, state=Batch.State.COMPLETED,
-                finished_at=now)
+                expanded_at=now, finished_at=now)
 
 
 def _changes(d: Delivery) -> tuple:
