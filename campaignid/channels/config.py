@@ -31,7 +31,10 @@ def _env_layer(module) -> dict[str, Any]:
 
 
 def _db_rows(kind: str, organisation_id: int, program_id: int | None) -> list[ChannelConfig]:
-    rows = ChannelConfig.objects.filter(organisation_id=organisation_id, channel=kind)
+    try:
+        rows = list(ChannelConfig.objects.filter(organisation_id=organisation_id, channel=kind))
+    except ValueError as exc:  # a stored secret no longer decrypts (encryption key removed)
+        raise NotConfigured(f"The {kind} credentials cannot be read: {exc}") from exc
     rows = [r for r in rows if r.program_id in (None, program_id)]
     return sorted(rows, key=lambda r: r.program_id is not None)  # organisation first, programme override last
 
@@ -83,9 +86,15 @@ def forget_callback_configs(**kwargs) -> None:
 
 
 def all_resolved(kind: str) -> list[dict[str, Any]]:
-    """Every distinct configuration of this channel (sandbox/environment and each organisation/programme
-    row), for verifying callbacks before we know which account they belong to. Kept 30 s per process:
-    callbacks arrive by the thousand, credentials change rarely (and a save here clears it at once)."""
+    """Every distinct configuration of this channel, for verifying callbacks."""
+    return [mapping for _, mapping in callback_configs(kind)]
+
+
+def callback_configs(kind: str) -> list[tuple[int | None, dict[str, Any]]]:
+    """Every distinct configuration of this channel with the organisation it belongs to (None: the
+    deployment's own, from the environment or the sandbox defaults), deployment first; for verifying
+    callbacks before we know which account sent them. Kept 30 s per process: callbacks arrive by the
+    thousand, credentials change rarely (and a save here clears it at once)."""
     now = time.monotonic()
     hit = _callback_configs.get(kind)
     if hit and now - hit[0] < CALLBACK_CONFIG_SECONDS:
@@ -95,7 +104,7 @@ def all_resolved(kind: str) -> list[dict[str, Any]]:
     return out
 
 
-def _resolve_all(kind: str) -> list[dict[str, Any]]:
+def _resolve_all(kind: str) -> list[tuple[int | None, dict[str, Any]]]:
     seen, out = set(), []
     rows = ChannelConfig.objects.filter(channel=kind, enabled=True).values_list("organisation_id", "program_id")
     for org_id, program_id in [(None, None), *rows]:
@@ -111,5 +120,5 @@ def _resolve_all(kind: str) -> list[dict[str, Any]]:
         key = repr(sorted(mapping.items(), key=lambda kv: kv[0]))
         if mapping and key not in seen:
             seen.add(key)
-            out.append(mapping)
+            out.append((org_id, mapping))
     return out

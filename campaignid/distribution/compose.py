@@ -8,9 +8,9 @@ import time
 from datetime import datetime, timedelta
 
 from django.db.models import Count
-from django.utils import timezone
 
 from campaignid.cards import service as cards
+from campaignid.cards.card_image import local_date
 from campaignid.cards.render import format_date
 from campaignid.channels.base import CardView, OutgoingMessage
 from campaignid.programs.models import Program
@@ -66,8 +66,8 @@ def variables(d: Delivery) -> dict[str, str]:
            "card_code": card.code if card else "", "verification_url": cards.holder_url(card) if card else "",
            "issue_date": "", "expiry_date": ""}
     if card:
-        out["issue_date"] = format_date(timezone.localdate(card.issued_at), lang)
-        out["expiry_date"] = format_date(timezone.localdate(card.expires_at), lang) if card.expires_at else ""
+        out["issue_date"] = format_date(local_date(card.issued_at, program), lang)
+        out["expiry_date"] = format_date(local_date(card.expires_at, program), lang) if card.expires_at else ""
     return out
 
 
@@ -80,8 +80,8 @@ def card_view(d: Delivery) -> CardView | None:
     return CardView(
         code=card.code, version=card.version, display_name=card.display_name, first_name=b.first_name,
         last_name=b.last_name, programme_name=program.name, programme_uid=program.dhis2_program_uid,
-        issued_at=timezone.localdate(card.issued_at),
-        expires_at=timezone.localdate(card.expires_at) if card.expires_at else None, token=card.token,
+        issued_at=local_date(card.issued_at, program),
+        expires_at=local_date(card.expires_at, program) if card.expires_at else None, token=card.token,
         png=lambda: cards.card_png(card), verification_url=cards.verification_url(card),
         holder_url=cards.holder_url(card), primary_colour=program.primary_colour,
         logo_url="", status=cards.card_status(card),

@@ -26,6 +26,7 @@ from .models import Alert, Batch, Delivery, DeliveryEvent, Status
 log = logging.getLogger("campaignid.distribution.dispatch")
 LEASE = timedelta(seconds=env.get_int("DELIVERY_LEASE_SECONDS", 300))
 CHUNK = env.get_int("DISPATCH_CHUNK", 500)
+LEASE_MARGIN = min(timedelta(seconds=30), LEASE / 10)  # time to record outcomes before the lease ends
 ACCOUNT_PAUSE = timedelta(hours=24)
 RELATED = ("beneficiary", "program", "program__organisation", "card", "batch")
 
@@ -81,14 +82,22 @@ def _build_jobs(rows: list[Delivery]) -> tuple[list[sender.Job], dict[int, SendE
                 compose.remember_limit(channels[key].account_key, getattr(channels[key], "messaging_limit", None))
             except channel_config.NotConfigured as exc:
                 channels[key] = SendError("not_configured", "configuration", str(exc))
+            except Exception as exc:  # one broken account must not hold the other rows of the chunk
+                log.exception("cannot build the %s channel of organisation %s", d.channel, d.organisation_id)
+                channels[key] = SendError("internal", "provider_down", f"Unexpected error: {type(exc).__name__}",
+                                          retryable=True)
         channel = channels[key]
         if isinstance(channel, SendError):
             early[d.pk] = channel
             continue
         try:
-            jobs.append(sender.Job(d.pk, channel, compose.outgoing(d)))
+            jobs.append(sender.Job(d.pk, channel, compose.outgoing(d), send_before=d.claimed_until - LEASE_MARGIN))
         except compose.ComposeError as exc:
             early[d.pk] = SendError(exc.code, exc.category, str(exc))
+        except Exception as exc:
+            log.exception("cannot prepare delivery %s", d.pk)
+            early[d.pk] = SendError("internal", "provider_down", f"Unexpected error: {type(exc).__name__}",
+                                    retryable=True)
     return jobs, early
 
 
@@ -133,14 +142,16 @@ def _on_success(d: Delivery, result: SendResult, now: datetime) -> DeliveryEvent
 def _on_error(d: Delivery, err: SendError, now: datetime, paused: set) -> DeliveryEvent:
     d.error_code, d.error_category, d.error_detail = err.code, err.category, err.message[:500]
     details = {"error_code": err.code, "error_category": err.category, "retryable": err.retryable}
-    if err.retryable and (err.throttled or err.scope in ("recipient", "account")):
-        d.attempts = max(0, d.attempts - 1)  # waiting on the provider is not a failed attempt
+    too_old = d.created_at and now - d.created_at > rules.MAX_PENDING_AGE
+    if err.retryable and not too_old and (err.throttled or err.scope in ("recipient", "account")):
+        if err.throttled or err.scope == "account":
+            d.attempts = max(0, d.attempts - 1)  # waiting on the provider is not a failed attempt
         wait = ACCOUNT_PAUSE.total_seconds() if err.scope == "account" else (err.retry_after or rules.THROTTLE_DEFAULT)
         if err.scope == "account":
             paused.add((d.organisation_id, d.program_id, d.channel, err.code, err.category, err.message))
         d.retryable, d.next_attempt_at = True, now + timedelta(seconds=wait)
         return DeliveryEvent(delivery=d, at=now, kind="deferred", source="dispatch", details=details)
-    if err.retryable and d.attempts < rules.MAX_ATTEMPTS:
+    if err.retryable and not too_old and d.attempts < rules.MAX_ATTEMPTS:
         d.retryable, d.next_attempt_at = True, now + timedelta(seconds=rules.backoff(d.attempts, err.retry_after))
         details["next_attempt_at"] = d.next_attempt_at.isoformat()
         return DeliveryEvent(delivery=d, at=now, kind="retry_scheduled", source="dispatch", details=details)

@@ -6,7 +6,7 @@ The deliveries table is the source of truth; the queue only says "look at the ta
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
@@ -59,7 +59,7 @@ def account_key(channel: str, program: Program) -> str:
 def _delivery_for(batch: Batch, program: Program, beneficiary: Beneficiary, card, channel: str, account: str,
                   due: datetime, fallback_of: Delivery | None = None) -> Delivery:
     recipient = beneficiary.phone if channel in MESSAGE_CHANNELS else ""
-    key = f"b:{batch.pk}:{beneficiary.pk}:{card.pk if card else 0}:{channel}"
+    key = f"b:{batch.pk}:{beneficiary.pk}:{channel}"  # one card per beneficiary in a batch
     d = Delivery(organisation_id=program.organisation_id, program=program, beneficiary=beneficiary, card=card,
                  batch=batch, channel=channel, recipient=recipient, recipient_masked=mask_phone(recipient),
                  message=batch.message, provider_account=account, next_attempt_at=due, idempotency_key=key,
@@ -97,7 +97,7 @@ def expand_batch(batch_id: str) -> int:
     created, last_id = 0, 0
     while True:
         chunk = list(qs.filter(id__gt=last_id)[:EXPAND_CHUNK])
-        if not chunk:
+        if not chunk or Batch.objects.filter(pk=batch.pk, state=Batch.State.CANCELLED).exists():
             break
         last_id = chunk[-1].pk
         issued = cards.issue_cards_bulk([b for b in chunk if not _blocked_reason(b, channel)], batch.created_by)
@@ -135,11 +135,24 @@ def refresh_counters(batch_id: str) -> Batch:
     fields["total"] = sum(fields.values())
     Batch.objects.filter(pk=batch_id).update(**fields)
     batch = Batch.objects.get(pk=batch_id)
-    if batch.state == Batch.State.RUNNING and batch.expanded_at and fields["pending"] == 0 and fields["total"]:
+    if batch.state == Batch.State.RUNNING and batch.expanded_at and fields["pending"] == 0:
         Batch.objects.filter(pk=batch_id, state=Batch.State.RUNNING).update(
             state=Batch.State.COMPLETED, finished_at=timezone.now())
         batch.refresh_from_db()
     return batch
+
+
+def unexpanded(now: datetime, stale_after: timedelta = timedelta(minutes=5)) -> list[str]:
+    """Batches whose expansion was lost (a worker died mid-way): nothing new for ``stale_after``."""
+    from django.db.models import Max
+
+    out = []
+    batches = Batch.objects.filter(expanded_at__isnull=True, created_at__lt=now - stale_after).exclude(
+        state=Batch.State.CANCELLED).annotate(last=Max("deliveries__created_at"))
+    for batch in batches:
+        if batch.last is None or batch.last < now - stale_after:
+            out.append(batch.pk)
+    return out
 
 
 def schedule_fallbacks(deliveries) -> int:

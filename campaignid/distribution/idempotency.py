@@ -37,6 +37,9 @@ def once(scope, endpoint: str, key: str | None, body: dict, act: Callable[[], tu
         status, response = act()
     except ApiError as exc:
         status, response = exc.status, {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
+    except BaseException:
+        record.delete()  # an unexpected failure must not lock the key: the client may retry
+        raise
     record.status_code, record.response = status, response
     record.save(update_fields=["status_code", "response"])
     return status, response

@@ -26,10 +26,10 @@ log = logging.getLogger("campaignid.distribution.inbox")
 APPLY_CHUNK = 2000
 UNMATCHED_TTL = timedelta(minutes=10)
 COLUMNS = ("channel", "provider_message_id", "delivery_ref", "status", "at", "error_code", "error_category",
-           "error_detail", "details", "received_at", "tries")
+           "error_detail", "details", "received_at", "tries", "organisations")
 
 
-def store(kind: str, updates: list[StatusUpdate]) -> None:
+def store(kind: str, updates: list[StatusUpdate], organisations: list[int] | None = None) -> None:
     """One prepared INSERT for the whole callback (no ORM query building on the hot path)."""
     if not updates:
         return
@@ -41,7 +41,8 @@ def store(kind: str, updates: list[StatusUpdate]) -> None:
     rows = []
     for u in updates:
         values = (kind, u.provider_message_id, u.delivery_id, u.status, u.at, u.error_code, u.error_category,
-                  u.error_detail[:500], json.dumps(u.details), now, 0)
+                  u.error_detail[:500], json.dumps(u.details), now, 0,
+                  None if organisations is None else json.dumps(organisations))
         rows.append([f.get_db_prep_save(v, connection) if f.get_internal_type() != "JSONField" else v
                      for f, v in zip(fields, values, strict=True)])
     with connection.cursor() as cursor:
@@ -57,18 +58,20 @@ def _update(row: StatusInbox) -> StatusUpdate:
 def apply(limit: int = APPLY_CHUNK) -> int:
     """Apply up to ``limit`` stored callbacks; returns how many left the inbox."""
     with transaction.atomic():
-        qs = StatusInbox.objects.order_by("id")
+        qs = StatusInbox.objects.order_by("tries", "id")  # callbacks still waiting for their delivery go last
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True)
         rows = list(qs[:limit])
         if not rows:
             return 0
-        by_kind: dict[str, list[StatusInbox]] = defaultdict(list)
+        groups: dict[tuple, list[StatusInbox]] = defaultdict(list)
         for row in rows:
-            by_kind[row.channel].append(row)
+            scope = None if row.organisations is None else tuple(row.organisations)
+            groups[(row.channel, scope)].append(row)
         unmatched: set[int] = set()
-        for kind, items in by_kind.items():
-            missing = record_updates(kind, [_update(r) for r in items], report_unmatched=True)
+        for (kind, scope), items in groups.items():
+            missing = record_updates(kind, [_update(r) for r in items], report_unmatched=True,
+                                     organisations=None if scope is None else list(scope))
             unmatched.update(items[i].pk for i in missing)
         _settle(rows, unmatched)
     return len(rows) - len(unmatched)
@@ -84,13 +87,13 @@ def _settle(rows: list[StatusInbox], unmatched: set[int]) -> None:
     StatusInbox.objects.filter(pk__in=unmatched - set(expired)).update(tries=F("tries") + 1)
 
 
-def ingest(kind: str, updates: list[StatusUpdate]) -> None:
+def ingest(kind: str, updates: list[StatusUpdate], organisations: list[int] | None = None) -> None:
     """What the webhook view calls: inline application when configured (or in the inline queue mode),
-    otherwise store and let a worker apply soon."""
+    otherwise store and let a worker apply soon. ``organisations`` limits whose deliveries may change."""
     if settings.STATUS_INTAKE == "inline" or settings.HUEY.immediate:
-        record_updates(kind, updates)
+        record_updates(kind, updates, organisations=organisations)
         return
-    store(kind, updates)
+    store(kind, updates, organisations)
     from .tasks import apply_statuses_soon
 
     apply_statuses_soon()

@@ -20,13 +20,15 @@ LOADED_FIELDS = ("id", "updated_at", "status", "batch_id", "channel", "provider_
                  "fallback_of_id")
 
 
-def _load(kind: str, updates: list[StatusUpdate]) -> dict[str, Delivery]:
+def _load(kind: str, updates: list[StatusUpdate], organisations: list[int] | None) -> dict[str, Delivery]:
     """Deliveries by provider message ID, also matching our own reference echoed by the provider
     (then the provider ID is saved: the process may have died before storing it)."""
     ids = {u.provider_message_id for u in updates if u.provider_message_id}
     refs = {u.delivery_id for u in updates if u.delivery_id}
     found: dict[str, Delivery] = {}
     qs = Delivery.objects.filter(channel=kind).only(*LOADED_FIELDS).order_by("pk")
+    if organisations is not None:
+        qs = qs.filter(organisation_id__in=organisations)
     if connection.features.has_select_for_update:
         qs = qs.select_for_update()  # read the latest state, as the send recorder does (same lock order)
     if ids:
@@ -44,15 +46,17 @@ def _match(found: dict[str, Delivery], update: StatusUpdate) -> Delivery | None:
     )
 
 
-def record_updates(kind: str, updates: list[StatusUpdate], report_unmatched: bool = False):
+def record_updates(kind: str, updates: list[StatusUpdate], report_unmatched: bool = False,
+                   organisations: list[int] | None = None):
     """Apply callbacks; returns counts of applied / ignored (duplicate or backwards) / unknown updates, or
-    with ``report_unmatched`` the indexes (in ``updates``) of those that matched no delivery."""
+    with ``report_unmatched`` the indexes (in ``updates``) of those that matched no delivery. With
+    ``organisations``, only those organisations' deliveries can change."""
     counts = {"applied": 0, "ignored": 0, "unknown": 0}
     unmatched: list[int] = []
     if not updates:
         return unmatched if report_unmatched else counts
     with transaction.atomic():
-        found = _load(kind, updates)
+        found = _load(kind, updates, organisations)
         changed: dict[int, set[str]] = defaultdict(set)
         events, by_id = [], {}
         for index, update in sorted(enumerate(updates), key=lambda item: item[1].at):

@@ -183,6 +183,8 @@ class StatusInbox(models.Model):
     details = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     tries = models.PositiveSmallIntegerField(default=0)
+    organisations = models.JSONField(null=True, blank=True, help_text=_("Whose deliveries it may change; "
+                                                                        "empty: any (deployment credentials)."))
 
     def __str__(self) -> str:
         return f"{self.channel} {self.provider_message_id} {self.status}"

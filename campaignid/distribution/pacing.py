@@ -16,7 +16,7 @@ import time
 
 from django.conf import settings
 
-HEADROOM = 0.975  # with a burst of 2, any one-second window stays within the provider's limit
+HEADROOM = 0.975  # at 80/s and above, a burst of 2 keeps any one-second window within the limit
 BURST_SECONDS = 0.02  # tokens handed out at once: 20 ms worth (at least one)
 
 REDIS_SCRIPT = """

@@ -10,6 +10,8 @@ from campaignid.lib import env
 
 DEFAULT_QUIET = ("21:00", "07:00")
 MAX_ATTEMPTS = env.get_int("DELIVERY_MAX_ATTEMPTS", 6)
+# A delivery still held after this long (paused account, recipient limits) fails instead of waiting more.
+MAX_PENDING_AGE = timedelta(days=env.get_int("DELIVERY_MAX_PENDING_DAYS", 7))
 BACKOFF_BASE = 30.0  # seconds; doubles each attempt
 BACKOFF_CAP = 3600.0
 THROTTLE_DEFAULT = 2.0

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from campaignid.channels.base import Channel, OutgoingMessage, SendError, SendResult
 from campaignid.lib.http import client_session
@@ -21,6 +22,7 @@ from .pacing import Pacer
 log = logging.getLogger("campaignid.distribution.sender")
 CONCURRENCY = 64
 FLUSH_SECONDS = 0.5
+RECORD_TRIES = 5
 
 
 @dataclass
@@ -28,19 +30,31 @@ class Job:
     delivery_id: int
     channel: Channel
     message: OutgoingMessage
+    send_before: datetime | None = None  # the claim's lease, less a margin: later, another worker may take it
 
 
 Outcome = SendResult | SendError
 
 
-async def _send_one(job: Job, session, pacer: Pacer, gate: asyncio.Semaphore) -> Outcome:
+def _lease_over(job: Job) -> bool:
+    return job.send_before is not None and datetime.now(UTC) >= job.send_before
+
+
+async def _send_one(job: Job, session, pacer: Pacer, gate: asyncio.Semaphore, stopped: dict) -> Outcome:
     async with gate:
         await pacer.wait()
+        if _lease_over(job):  # slow account, big chunk: hand the rest back rather than risk a double send
+            return SendError("lease_expired", "rate_limited", "Not sent before the claim ran out; retried.",
+                             retryable=True, throttled=True, retry_after=1.0)
+        if job.channel.account_key in stopped:  # the provider refused the account moments ago
+            return stopped[job.channel.account_key]
         try:
             return await job.channel.send(session, job.message)
         except SendError as exc:
             if exc.throttled and exc.scope != "recipient":
                 pacer.slow_down(exc.retry_after or 2.0)
+            if exc.scope == "account":
+                stopped[job.channel.account_key] = exc
             return exc
         except Exception as exc:  # a bug or an unexpected library error must not lose the chunk
             log.exception("unexpected error sending delivery %s on %s", job.delivery_id, job.channel.kind)
@@ -72,18 +86,29 @@ class _Recorder:
             await self.flushing
 
     def _record(self, items: dict[int, Outcome]) -> None:
+        """Write a group of outcomes; on a database error try again (the outcomes are only in memory, and a
+        lost outcome would mean a second send after the lease)."""
         from django.db import close_old_connections
 
-        try:
-            self.record(items)
-        finally:
-            close_old_connections()
+        for attempt in range(1, RECORD_TRIES + 1):
+            try:
+                self.record(items)
+                return
+            except Exception:
+                log.exception("recording %d outcomes failed (try %d of %d)", len(items), attempt, RECORD_TRIES)
+                time.sleep(min(5.0, 0.5 * 2 ** attempt))
+            finally:
+                close_old_connections()
 
     async def close(self) -> None:
-        if self.flushing is not None:
-            await self.flushing
-        await self._flush(wait=True)
-        self.executor.shutdown(wait=True)
+        try:
+            if self.flushing is not None:
+                await self.flushing
+        finally:
+            try:
+                await self._flush(wait=True)
+            finally:
+                self.executor.shutdown(wait=True)
 
 
 async def send_jobs(jobs: list[Job], record: Callable[[dict[int, Outcome]], None],
@@ -98,8 +123,10 @@ async def send_jobs(jobs: list[Job], record: Callable[[dict[int, Outcome]], None
     gate = asyncio.Semaphore(concurrency)
     recorder = _Recorder(record)
 
+    stopped: dict[str, SendError] = {}
+
     async def one(job: Job, session) -> None:
-        outcome = await _send_one(job, session, pacers[job.channel.account_key], gate)
+        outcome = await _send_one(job, session, pacers[job.channel.account_key], gate, stopped)
         await recorder.add(job.delivery_id, outcome)
 
     try:

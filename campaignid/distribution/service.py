@@ -130,8 +130,12 @@ def set_state(scope, batch_id: str, action: str) -> Batch:
 
 
 def _cancel_pending(batch: Batch) -> None:
+    """Fail what is still waiting; deliveries being sent right now finish and keep their real outcome."""
+    from django.db.models import Q
+
     now = timezone.now()
-    pending = Delivery.objects.filter(batch=batch, status=Status.PENDING)
+    pending = Delivery.objects.filter(batch=batch, status=Status.PENDING).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
     ids = list(pending.values_list("id", flat=True))
     pending.update(status=Status.FAILED, failed_at=now, error_category="cancelled", error_code="cancelled",
                    error_detail="Cancelled before sending.", next_attempt_at=None, updated_at=now)
@@ -150,7 +154,8 @@ def resume_channel(organisation, kind: str) -> int:
     now = timezone.now()
     ChannelConfig.objects.filter(organisation=organisation, channel=kind).update(paused_until=None, paused_reason="")
     Alert.objects.filter(organisation=organisation, channel=kind, resolved_at__isnull=True).update(resolved_at=now)
-    held = Delivery.objects.filter(organisation=organisation, channel=kind, status=Status.PENDING,
+    # Only deliveries held back by the provider (retryable), never those scheduled for later.
+    held = Delivery.objects.filter(organisation=organisation, channel=kind, status=Status.PENDING, retryable=True,
                                    next_attempt_at__gt=now).update(next_attempt_at=now, updated_at=now)
     kick(force=True)
     return held

@@ -124,6 +124,9 @@ def sweep() -> None:
     and wake the dispatchers if anything is due (including deliveries whose worker died)."""
     now = timezone.now()
     Batch.objects.filter(state=Batch.State.SCHEDULED, scheduled_at__lte=now).update(state=Batch.State.RUNNING)
+    for batch_id in engine.unexpanded(now):
+        log.warning("batch %s was not fully created; resuming its expansion", batch_id)
+        expand(batch_id)
     for batch_id in Batch.objects.filter(state=Batch.State.RUNNING).values_list("id", flat=True):
         engine.refresh_counters(batch_id)
     engine.fallback_overdue(now)

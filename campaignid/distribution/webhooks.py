@@ -18,7 +18,8 @@ log = logging.getLogger("campaignid.webhooks")
 @csrf_exempt
 def channel_webhook(request: HttpRequest, kind: str, token: str = "") -> HttpResponse:
     cls = registry.channel_class(kind)
-    configs = config.all_resolved(kind)
+    entries = config.callback_configs(kind)
+    configs = [mapping for _, mapping in entries]
     if request.method == "GET":
         status, body = cls.handshake(request, configs)
         return HttpResponse(body, status=status, content_type="text/plain")
@@ -29,5 +30,21 @@ def channel_webhook(request: HttpRequest, kind: str, token: str = "") -> HttpRes
     except CallbackRejected as exc:
         log.warning("%s callback rejected (%s): %s", kind, exc.status, exc)
         return HttpResponse(status=exc.status)
-    ingest(kind, updates)
+    ingest(kind, updates, owners(cls, request, entries, token))
     return HttpResponse("OK", content_type="text/plain")
+
+
+def owners(cls, request: HttpRequest, entries, token: str) -> list[int] | None:
+    """Whose deliveries this callback may change: None when the deployment's own credentials signed it,
+    otherwise the organisations whose credentials did (an organisation's secret never reaches another's
+    deliveries)."""
+    found = []
+    for org_id, mapping in entries:
+        try:
+            cls.parse_callback(request, [mapping], token)
+        except CallbackRejected:
+            continue
+        if org_id is None:
+            return None
+        found.append(org_id)
+    return found

@@ -55,9 +55,11 @@ def scope_for_token(clear: str) -> Scope | None:
     if token is None or not token.user.is_active:
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-    program_ids = frozenset(token.programs.values_list("id", flat=True)) or None
     membership = Membership.objects.filter(user=token.user, organisation=token.organisation).first()
-    role = membership.role if membership else Membership.PROGRAMME_USER
+    if membership is None and not token.user.is_superuser:
+        return None  # the user left the organisation: their tokens stop working with them
+    program_ids = frozenset(token.programs.values_list("id", flat=True)) or None
+    role = membership.role if membership else Membership.ADMIN
     if membership and membership.programs.exists():
         allowed = frozenset(membership.programs.values_list("id", flat=True))
         program_ids = allowed if program_ids is None else program_ids & allowed

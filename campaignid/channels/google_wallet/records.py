@@ -71,7 +71,8 @@ def start(cards_: list[Card], accounts: dict[int, str], object_ids: dict[int, st
     rows = [Delivery(organisation_id=c.program.organisation_id, program_id=c.program_id,
                      beneficiary_id=c.beneficiary_id, card=c, batch=batch, channel=KIND, recipient="",
                      recipient_masked="", provider_account=accounts[c.program_id],
-                     provider_message_id=object_ids[c.pk], attempts=1, claimed_until=now + LEASE, created_at=now)
+                     provider_message_id=object_ids[c.pk], attempts=1, claimed_until=now + LEASE, created_at=now,
+                     next_attempt_at=now)  # if this request dies, the engine retries after the lease
             for c in cards_]
     with transaction.atomic():
         Delivery.objects.bulk_create(rows, batch_size=500)

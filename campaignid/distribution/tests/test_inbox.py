@@ -74,3 +74,28 @@ def test_unmatched_callback_is_dropped_after_its_time_to_live(client, delivery):
     StatusInbox.objects.update(received_at=timezone.now() - inbox.UNMATCHED_TTL - timedelta(seconds=1))
     inbox.apply()
     assert not StatusInbox.objects.exists()
+
+
+@pytest.mark.parametrize("intake", ["buffered", "inline"])
+def test_an_organisation_secret_cannot_change_another_organisation_delivery(client, delivery, make_org, settings,
+                                                                           intake):
+    from campaignid.channels.models import ChannelConfig
+
+    settings.STATUS_INTAKE = intake
+    org_a, _ = make_org("org-intruder", "INT-VAC")
+    ChannelConfig.objects.create(organisation=org_a, channel="whatsapp", secrets={"app_secret": "intruder-secret"})
+    now = int(timezone.now().timestamp()) + 5
+    value = {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "221338000000",
+                                                            "phone_number_id": "100000000000001"},
+             "statuses": [_status("wamid.ABC", "failed", now)]}
+    body = json.dumps({"object": "whatsapp_business_account",
+                       "entry": [{"id": "200000000000001", "changes": [{"field": "messages", "value": value}]}]})
+    forged = "sha256=" + hmac.new(b"intruder-secret", body.encode(), hashlib.sha256).hexdigest()
+    resp = client.post("/webhooks/whatsapp", data=body, content_type="application/json",
+                       HTTP_X_HUB_SIGNATURE_256=forged)
+    assert resp.status_code == 200  # a valid signature of a configured account
+    inbox.apply()
+    assert Delivery.objects.get(pk=delivery.pk).status == "sent"  # another organisation's: untouched
+    resp = _post(client, [_status("wamid.ABC", "delivered", now)])  # the deployment's own secret
+    inbox.apply()
+    assert Delivery.objects.get(pk=delivery.pk).status == "delivered"
