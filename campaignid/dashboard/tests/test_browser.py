@@ -192,7 +192,10 @@ def test_logs_filter_and_csv_download_then_english(page, world):
     page.goto(url + "/distribution/logs/")
     page.select_option("#f-channel", "sms")
     page.select_option("#f-programme", program.dhis2_program_uid)
-    page.click("form.filters button[type=submit]")
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    page.wait_for_url("**channel=sms**")
+    page.wait_for_selector("table.list tbody tr")
     rows = page.locator("table.list tbody tr")
     assert rows.count() == 3 and "Awa" not in page.inner_text("table.list")
     support.screenshot(page, "12-logs-filtered")
