@@ -211,7 +211,7 @@ def test_logs_filter_and_csv_download_then_english(page, world):
     page.select_option("#lang-switch", "en")
     page.click("#lang-switch + button")
     page.wait_for_selector("html[lang=en]")
-    assert page.inner_text("h1") == "Delivery 1" or page.inner_text("h1").startswith("Delivery")
+    assert page.inner_text("h1").startswith("Delivery")
     page.goto(url + "/distribution/logs/?channel=sms")
     assert page.inner_text("h1") == "Delivery logs" and page.is_visible("text=Export CSV")
     support.screenshot(page, "14-logs-english")
