@@ -131,7 +131,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Queue (Huey) ---------------------------------------------------------------------------------
 QUEUE_URL = env.get("QUEUE_URL") or f"sqlite:///{DATA_DIR / 'queue.sqlite3'}"
-QUEUE_NAME = env.get("QUEUE_NAME", "campaignid")
+QUEUE_NAME = env.get("QUEUE_NAME") or "campaignid"
+if env.get("PYTEST_XDIST_WORKER") and not env.get("QUEUE_NAME"):
+    # Parallel test processes share the queue's storage (one Redis, one data directory): give each its own
+    # queue so one process's tasks (or a flush) never reach another's database. Consumers started by a test
+    # get the test's queue name explicitly.
+    QUEUE_NAME = f"campaignid-{env.get('PYTEST_XDIST_WORKER')}"
 QUEUE_IMMEDIATE = env.get_bool("CAMPAIGNID_QUEUE_IMMEDIATE", False)
 
 
