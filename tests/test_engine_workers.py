@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 
@@ -19,32 +18,16 @@ from campaignid.channels.models import ChannelConfig
 from campaignid.distribution.compose import correlation_key
 from campaignid.distribution.models import Delivery, DeliveryEvent
 from campaignid.distribution.service import create_distribution
-from campaignid.lib.testing import IN_CI, require_postgres, require_redis
+from campaignid.lib.testing import IN_CI, require_postgres, require_redis, start_worker
 from campaignid.programs.access import Scope
 from campaignid.sandbox.testing import control
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def _queue_url() -> str:
-    storage = settings.HUEY.storage
-    return settings.QUEUE_URL if not getattr(storage, "filename", None) else f"sqlite:///{storage.filename}"
-
-
 def _worker(sandbox, tmp_path, threads: int = 2) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=_database_url(), QUEUE_URL=_queue_url(), QUEUE_NAME=settings.QUEUE_NAME,
-               SANDBOX_URL=sandbox.url, CAMPAIGNID_SANDBOX="true", CAMPAIGNID_DATA_DIR=str(settings.DATA_DIR),
-               CAMPAIGNID_PUBLIC_URL="https://cards.example.org", DELIVERY_LEASE_SECONDS="2")
-    log = open(tmp_path / f"worker-{time.monotonic_ns()}.log", "w")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen([sys.executable, "-m", "campaignid.cli", "worker", "--workers", str(threads)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    return start_worker(tmp_path, threads, SANDBOX_URL=sandbox.url, CAMPAIGNID_SANDBOX="true",
+                        CAMPAIGNID_PUBLIC_URL="https://cards.example.org", DELIVERY_LEASE_SECONDS="2")
 
 
 def _posts_by_correlator(sandbox) -> Counter:

@@ -8,9 +8,8 @@ import sys
 import uuid
 
 import pytest
-from django.db import connection
 
-from campaignid.lib.testing import require_redis
+from campaignid.lib.testing import require_redis, shared_database_url
 
 ENQUEUE = """
 import json, django
@@ -18,13 +17,6 @@ django.setup()
 from campaignid.programs.tasks import queue_probe
 print(json.dumps(queue_probe({tag!r}).get(blocking=True, timeout=60)))
 """
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -37,7 +29,8 @@ def queue_url(request, tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_consumer_process_runs_an_enqueued_task_with_database_access(queue_url, make_org, tmp_path):
     make_org()  # one organisation the task must see through the database
-    env = dict(os.environ, QUEUE_URL=queue_url, DATABASE_URL=_database_url(), QUEUE_NAME=f"t-{uuid.uuid4().hex[:8]}",
+    env = dict(os.environ, QUEUE_URL=queue_url, DATABASE_URL=shared_database_url(),
+               QUEUE_NAME=f"t-{uuid.uuid4().hex[:8]}",
                CAMPAIGNID_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="campaignid.settings")
     consumer = subprocess.Popen([sys.executable, "-m", "campaignid.cli", "worker", "--workers", "1"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -44,3 +44,37 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def shared_database_url() -> str:
+    """The URL of the database this test process uses, for a subprocess (a worker) to share it."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def shared_queue_url() -> str:
+    """The URL of the queue this test process uses (its SQLite file, or the Redis URL)."""
+    from django.conf import settings
+
+    storage = settings.HUEY.storage
+    return settings.QUEUE_URL if not getattr(storage, "filename", None) else f"sqlite:///{storage.filename}"
+
+
+def start_worker(log_dir, threads: int = 2, **env: str):
+    """A real ``campaignid worker`` process on the test's database and queue; its output goes to a log file."""
+    import subprocess
+    import sys
+    import time
+
+    from django.conf import settings
+
+    full_env = dict(os.environ, DATABASE_URL=shared_database_url(), QUEUE_URL=shared_queue_url(),
+                    QUEUE_NAME=settings.QUEUE_NAME, CAMPAIGNID_DATA_DIR=str(settings.DATA_DIR), **env)
+    full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    log = open(f"{log_dir}/worker-{time.monotonic_ns()}.log", "w")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen([sys.executable, "-m", "campaignid.cli", "worker", "--workers", str(threads)],  # noqa: S603
+                            env=full_env, stdout=log, stderr=subprocess.STDOUT)

@@ -92,23 +92,7 @@ class WhatsAppChannel(Channel):
         return callbacks.handshake(request, configs)
 
     async def _post(self, session: aiohttp.ClientSession, edge: str, **kw: Any) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self.config.access_token}", **kw.pop("headers", {})}
-        try:
-            async with session.post(self.config.endpoint(edge), headers=headers, **kw) as resp:
-                raw = await resp.read()
-                if resp.status != 200:
-                    raise error_from_answer(resp.status, raw, resp.headers)
-        except TimeoutError as exc:
-            raise timeout_error() from exc
-        except aiohttp.ClientError as exc:
-            raise connection_error(exc) from exc
-        try:
-            answer = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            answer = None
-        if not isinstance(answer, dict):
-            raise SendError("bad_answer", "provider_down", "WhatsApp answered 200 without JSON.", retryable=True)
-        return answer
+        return await graph_call(session, "POST", self.config.endpoint(edge), self.config.access_token, **kw)
 
     def _media_key(self, card: CardView) -> tuple[str, str, str, int]:
         return (self.config.graph_url, self.config.phone_number_id, card.code, int(card.version))
@@ -163,3 +147,24 @@ class WhatsAppChannel(Channel):
         if truncated:
             details["text_truncated"] = True
         return SendResult(provider_message_id=wamid, details=details)
+
+
+async def graph_call(session: aiohttp.ClientSession, method: str, url: str, token: str, **kw: Any) -> dict[str, Any]:
+    """One authenticated Graph call; the JSON object answered, or ``SendError`` for any failure."""
+    headers = {"Authorization": f"Bearer {token}", **kw.pop("headers", {})}
+    try:
+        async with session.request(method, url, headers=headers, **kw) as resp:
+            raw = await resp.read()
+            if resp.status != 200:
+                raise error_from_answer(resp.status, raw, resp.headers)
+    except TimeoutError as exc:
+        raise timeout_error() from exc
+    except aiohttp.ClientError as exc:
+        raise connection_error(exc) from exc
+    try:
+        answer = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        answer = None
+    if not isinstance(answer, dict):
+        raise SendError("bad_answer", "provider_down", "WhatsApp answered 200 without JSON.", retryable=True)
+    return answer

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
+from campaignid.lib import testing
 from campaignid.lib.testing import IN_CI
 
 REPO = Path(__file__).resolve().parents[3]
@@ -44,28 +42,11 @@ def require_browser() -> None:
         _missing(f"{AXE} is absent (npm install --no-save axe-core)")
 
 
-def database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def queue_url() -> str:
-    storage = settings.HUEY.storage
-    return settings.QUEUE_URL if not getattr(storage, "filename", None) else f"sqlite:///{storage.filename}"
-
-
 def start_worker(sandbox_url: str, public_url: str, log_dir: Path) -> subprocess.Popen:
     """A real ``campaignid worker`` against the test database and queue, as in production."""
     settings.HUEY.flush()
-    env = dict(os.environ, DATABASE_URL=database_url(), QUEUE_URL=queue_url(), QUEUE_NAME=settings.QUEUE_NAME,
-               SANDBOX_URL=sandbox_url, CAMPAIGNID_SANDBOX="true", CAMPAIGNID_DATA_DIR=str(settings.DATA_DIR),
-               CAMPAIGNID_PUBLIC_URL=public_url)
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    log = open(log_dir / f"worker-{time.monotonic_ns()}.log", "w")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen([sys.executable, "-m", "campaignid.cli", "worker", "--workers", "2"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    return testing.start_worker(log_dir, threads=2, SANDBOX_URL=sandbox_url, CAMPAIGNID_SANDBOX="true",
+                                CAMPAIGNID_PUBLIC_URL=public_url)
 
 
 def stop(process: subprocess.Popen) -> None:
