@@ -64,11 +64,12 @@ def upsert(kind: str, owner: str, infos: list[TemplateInfo]) -> int:
 
 
 def apply_change(kind: str, change: TemplateChange) -> MessageTemplate:
-    """One template webhook: the row is created if the template was never synced."""
+    """One template webhook: the row is created if the template was never synced (Meta rates and
+    re-categorises only approved templates, so a quality or category notice implies an approved one)."""
     row, _ = MessageTemplate.objects.get_or_create(
         channel=kind, owner=change.owner, name=change.name, language=change.language,
         defaults={"accepted_category": change.previous_category or change.category,
-                  "accepted_quality": change.previous_quality})
+                  "accepted_quality": change.previous_quality, "status": change.status or "approved"})
     if change.status:
         row.status, row.reason = change.status, change.reason
     if change.category:
