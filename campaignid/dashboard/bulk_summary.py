@@ -16,7 +16,7 @@ from campaignid.channels.base import SendError
 from campaignid.channels.orange_sms import balance as read_balance
 from campaignid.channels.orange_sms import segments
 from campaignid.channels.orange_sms.countries import COUNTRIES
-from campaignid.distribution import engine, messages, rules
+from campaignid.distribution import engine, messages, rules, template_guard
 from campaignid.distribution.limits import DailyLimit, daily_limit
 from campaignid.distribution.models import Delivery
 from campaignid.distribution.pacing import HEADROOM
@@ -52,6 +52,7 @@ class Summary:
     warnings: list[str] = field(default_factory=list)
     daily_limit: DailyLimit | None = None  # the WhatsApp account's messaging limit, as Meta reports it now
     used_today: int = 0
+    template_problem: str = ""  # why the WhatsApp template cannot be sent now (the batch would be refused)
 
 
 def country_of(phone: str) -> str:
@@ -175,6 +176,8 @@ def summarise(scope, program: Program, selection: dict, channels: list[str], mes
     if "sms" in channels:
         template = message or program.template_for("sms")
         _sms(summary, reachable, program, template)
+    found = template_guard.problem_for(program, channels)
+    summary.template_problem = found.message if found else ""
     channel = _channel(first, program)
     start = scheduled_at or timezone.now()
     if channel is None:

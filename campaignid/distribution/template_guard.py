@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from campaignid.channels import config as channel_config
 from campaignid.channels import templates_store
@@ -23,6 +24,16 @@ from .models import Alert, Batch
 
 log = logging.getLogger("campaignid.distribution.templates")
 ACTIVE = (Batch.State.RUNNING, Batch.State.QUEUED, Batch.State.SCHEDULED)
+WORDS = {"approved": gettext_lazy("approved"), "pending": gettext_lazy("pending review"),
+         "rejected": gettext_lazy("rejected"), "paused": gettext_lazy("paused"), "disabled": gettext_lazy("disabled"),
+         "archived": gettext_lazy("archived"), "deleted": gettext_lazy("deleted"), "high": gettext_lazy("high"),
+         "medium": gettext_lazy("medium"), "low": gettext_lazy("low"), "unknown": gettext_lazy("not rated yet"),
+         "utility": gettext_lazy("utility"), "marketing": gettext_lazy("marketing"),
+         "authentication": gettext_lazy("authentication"), "service": gettext_lazy("service")}
+
+
+def word(value: str) -> str:
+    return str(WORDS.get(value, value))
 
 
 @dataclass(frozen=True)
@@ -36,14 +47,14 @@ def describe(row: MessageTemplate, code: str) -> str:
     name = f"{row.name} ({row.language})"
     if code == "not_approved":
         return _("The WhatsApp template %(name)s is %(status)s at Meta: it cannot be sent until Meta approves "
-                 "it again.") % {"name": name, "status": row.status}
+                 "it again.") % {"name": name, "status": word(row.status)}
     if code == "category_changed":
         return _("Meta changed the category of the WhatsApp template %(name)s from %(old)s to %(new)s, which "
                  "changes its price. An administrator must accept it on the Templates page before sending.") % {
-            "name": name, "old": row.accepted_category, "new": row.category}
+            "name": name, "old": word(row.accepted_category), "new": word(row.category)}
     return _("The quality of the WhatsApp template %(name)s dropped from %(old)s to %(new)s. An administrator "
              "must review it on the Templates page before sending.") % {
-        "name": name, "old": row.accepted_quality, "new": row.quality}
+        "name": name, "old": word(row.accepted_quality), "new": word(row.quality)}
 
 
 def template_of(program: Program, channels: list[str]) -> MessageTemplate | None:
