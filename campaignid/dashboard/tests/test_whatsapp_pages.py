@@ -91,7 +91,7 @@ def test_a_valid_rate_card_is_saved_and_edited_with_its_rates_replaced(admin, pr
 
 def test_the_example_card_is_offered_as_illustrative_figures(admin):
     html = admin.get("/settings/rate-cards/?example=1").content.decode()
-    assert "chiffres d'illustration" in html and "* utility 0.0100" in html
+    assert "chiffres d&#x27;illustration" in html and "* utility 0.0100" in html
 
 
 def test_programme_administrators_read_rate_cards_but_cannot_change_them(programme, login):
