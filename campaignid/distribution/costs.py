@@ -128,3 +128,20 @@ def batch_report(batch) -> CostReport:
 
 def program_report(program) -> CostReport:
     return report(program.organisation_id, program.deliveries.all())
+
+
+def _text(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def as_dict(report: CostReport) -> dict:
+    """The API shape: amounts as strings (exact decimals), free / unpriced / not yet reported counts."""
+    return {
+        "lines": [{"country": x.country, "category": x.category, "messages": x.messages, "currency": x.currency,
+                   "unit_price": None if x.unit_price is None else _text(x.unit_price), "amount": _text(x.amount)}
+                  for x in report.lines],
+        "totals": {currency: _text(total) for currency, total in report.totals.items()},
+        "free": report.free, "unpriced": report.unpriced, "not_reported": report.unknown,
+        "rate_cards": [{"name": c.name, "currency": c.currency, "valid_from": c.valid_from.isoformat()}
+                       for c in report.cards],
+    }

@@ -296,3 +296,39 @@ def test_bulk_send_to_username_users_ends_read_with_costs_per_category(sandbox_s
     assert [(x.country, x.category, x.messages, x.amount) for x in report.lines] == [
         ("SN", "utility", 4, Decimal("0.0500"))]
     assert report.free == {"utility": 2} and report.totals == {"XOF": Decimal("0.0500")}
+
+
+# --- API ----------------------------------------------------------------------------------------------
+
+def test_costs_api_per_distribution_and_programme_stays_within_the_organisation(delivery, make_token, api_client,
+                                                                                 make_org):
+    row = delivery()
+    org = row.organisation
+    batch = Batch.objects.create(organisation=org, program=row.program, channels=["whatsapp"])
+    Delivery.objects.filter(pk=row.pk).update(batch=batch, billing_category="utility", billable=True,
+                                              billing_country="US")
+    _card(org, date(2025, 1, 1), {("US", "utility"): "0.0100"})
+    token = make_token(org)
+    body = api_client("get", f"/api/v1/distributions/{batch.pk}/costs", token).json()
+    assert body["totals"] == {"USD": "0.01"} and body["lines"][0]["messages"] == 1
+    assert body["rate_cards"][0]["valid_from"] == "2025-01-01"
+    program = api_client("get", f"/api/v1/programmes/{row.program.dhis2_program_uid}/costs", token).json()
+    assert program["totals"] == {"USD": "0.01"}
+    other, _ = make_org("org-b", prefix="BBB-VAC", uid="BBBBBBBBBBB")
+    assert api_client("get", f"/api/v1/distributions/{batch.pk}/costs", make_token(other)).status_code == 404
+
+
+def test_templates_api_syncs_from_meta_and_lists_problems(sandbox_settings, make_org, make_token, api_client):
+    from campaignid.programs.models import Membership
+
+    org, _ = make_org()
+    control(sandbox_settings, "/graph/templates/campaignid_card/fr", {"category": "MARKETING"})
+    token = make_token(org)
+    synced = api_client("post", "/api/v1/integrations/whatsapp/templates/sync", token).json()
+    assert synced["seen"] == 7 and synced["owner"] == WABA
+    listed = {(t["name"], t["language"]): t for t in
+              api_client("get", "/api/v1/integrations/whatsapp/templates", token).json()}
+    assert listed[("campaignid_card", "fr")]["category"] == "marketing"
+    assert listed[("campaignid_card", "fr")]["problem"] is None  # first seen as marketing: nothing changed
+    user = make_token(org, role=Membership.PROGRAMME_USER, username="officer")
+    assert api_client("get", "/api/v1/integrations/whatsapp/templates", user).status_code == 403
