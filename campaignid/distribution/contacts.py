@@ -17,7 +17,9 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 
 from campaignid.channels.base import StatusUpdate
 from campaignid.channels.events import ContactRef, IdentityChange, InboundMessage
@@ -52,45 +54,65 @@ def phones_for(account: str, user_ids: Iterable[str], organisations: list[int] |
 
 
 def learn(pairs: list[tuple[int, str, str, str]]) -> int:
-    """Store (organisation, account, phone, user ID) seen together in callbacks; returns rows changed."""
+    """Store (organisation, account, phone, user ID) seen together in callbacks; returns rows changed.
+    One SELECT, then one prepared INSERT for new contacts (statuses arrive by the thousand)."""
     wanted = {(account, phone): (org, user_id) for org, account, phone, user_id in pairs if phone and user_id}
     if not wanted:
         return 0
     rows = Contact.objects.filter(account__in={a for a, _ in wanted}, phone__in={p for _, p in wanted})
-    existing = {(c.account, c.phone): c for c in rows}
+    existing = {(a, p): (pk, uid, prev) for pk, a, p, uid, prev in
+                rows.values_list("pk", "account", "phone", "user_id", "previous_user_ids")}
     changed, fresh = [], []
     for (account, phone), (org, user_id) in wanted.items():
-        contact = existing.get((account, phone))
-        if contact is None:
-            fresh.append(Contact(organisation_id=org, account=account, phone=phone, user_id=user_id))
-        elif contact.user_id != user_id:
-            if contact.user_id:
-                contact.previous_user_ids = [*contact.previous_user_ids, contact.user_id][-10:]
-            contact.user_id = user_id
-            changed.append(contact)
-    Contact.objects.bulk_create(fresh, ignore_conflicts=True)
-    Contact.objects.bulk_update(changed, ["user_id", "previous_user_ids", "updated_at"])
+        found = existing.get((account, phone))
+        if found is None:
+            fresh.append((org, account, phone, user_id))
+        elif found[1] != user_id:
+            previous = [*(found[2] or []), found[1]][-10:] if found[1] else found[2] or []
+            changed.append(Contact(pk=found[0], user_id=user_id, previous_user_ids=previous))
+    _insert(fresh)
+    Contact.objects.bulk_update(changed, ["user_id", "previous_user_ids"])
     return len(fresh) + len(changed)
 
 
-def match_waiting(kind: str, updates: list[StatusUpdate], organisations: list[int] | None) -> dict[str, Delivery]:
-    """Deliveries for statuses whose message ID matched none, by their recipient's phone or user ID: only
-    when exactly one delivery to that person on that account is still waiting for its message ID."""
-    found: dict[str, Delivery] = {}
-    for update in updates:
-        ref = update.contact
-        if not ref or not update.account or not update.provider_message_id:
-            continue
-        phone = ref.phone or phones_for(update.account, [ref.user_id], organisations).get(ref.user_id, "")
-        if not phone:
-            continue
-        qs = Delivery.objects.filter(channel=kind, provider_account=update.account, recipient=phone,
-                                     provider_message_id="", status__in=[Status.PENDING, Status.SENT])
-        if organisations is not None:
-            qs = qs.filter(organisation_id__in=organisations)
-        candidates = list(qs[:2])
-        if len(candidates) == 1:
-            found[f"contact:{update.provider_message_id}"] = candidates[0]
+def _insert(rows: list[tuple[int, str, str, str]]) -> None:
+    if not rows:
+        return
+    qn, now = connection.ops.quote_name, timezone.now()
+    columns = ("organisation_id", "account", "phone", "user_id", "parent_user_id", "previous_user_ids",
+               "moved_to", "updated_at")
+    sql = (f"INSERT INTO {qn(Contact._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "  # noqa: S608
+           f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING")
+    stamp = Contact._meta.get_field("updated_at").get_db_prep_save(now, connection)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(org, account, phone, user_id, "", "[]", "", stamp)
+                                 for org, account, phone, user_id in rows])
+
+
+def match_waiting(kind: str, updates: list[StatusUpdate], organisations: list[int] | None) -> dict[str, int]:
+    """Delivery IDs for statuses whose message ID matched none, by their recipient's phone or user ID: only
+    when exactly one delivery to that person on that account is still waiting for its message ID. Three
+    queries whatever the number of updates."""
+    wanted = [u for u in updates if u.contact and u.account and u.provider_message_id]
+    by_user: dict[tuple[str, str], str] = {}
+    for account in {u.account for u in wanted if not u.contact.phone and u.contact.user_id}:
+        user_ids = {u.contact.user_id for u in wanted if u.account == account and not u.contact.phone}
+        by_user.update({(account, uid): phone for uid, phone in phones_for(account, user_ids, organisations).items()})
+    phone_of = {u.provider_message_id: u.contact.phone or by_user.get((u.account, u.contact.user_id), "")
+                for u in wanted}
+    qs = Delivery.objects.filter(channel=kind, provider_message_id="", status__in=[Status.PENDING, Status.SENT],
+                                 provider_account__in={u.account for u in wanted},
+                                 recipient__in={p for p in phone_of.values() if p})
+    if organisations is not None:
+        qs = qs.filter(organisation_id__in=organisations)
+    waiting: dict[tuple[str, str], list[int]] = {}
+    for pk, account, phone in qs.values_list("pk", "provider_account", "recipient")[:10_000]:
+        waiting.setdefault((account, phone), []).append(pk)
+    found = {}
+    for u in wanted:
+        pks = waiting.get((u.account, phone_of[u.provider_message_id]), [])
+        if len(pks) == 1:
+            found[f"contact:{u.provider_message_id}"] = pks[0]
     return found
 
 

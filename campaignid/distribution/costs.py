@@ -18,6 +18,7 @@ from functools import lru_cache
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
 from campaignid.lib.phone import region_of
 
@@ -26,8 +27,19 @@ from .cost_models import RateCard
 ANY_COUNTRY = "*"
 
 
-@lru_cache(maxsize=65_536)
 def country_of(phone: str) -> str:
+    """ISO country of an E.164 number: from its calling code when that code belongs to one country (most
+    of Africa), else by parsing the number (+1, +7, +44… are shared)."""
+    digits = phone.lstrip("+")
+    for size in (1, 2, 3):
+        regions = COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:size])) if digits[:size].isdigit() else None
+        if regions:
+            return regions[0] if len(regions) == 1 and regions[0] != "001" else _parsed_country(phone)
+    return ""
+
+
+@lru_cache(maxsize=65_536)
+def _parsed_country(phone: str) -> str:
     region = region_of(phone) or ""
     return region if len(region) == 2 and region.isalpha() else ""
 

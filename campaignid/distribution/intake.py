@@ -42,8 +42,8 @@ def _load(kind: str, updates: list[StatusUpdate], organisations: list[int] | Non
     if unmatched:  # the phone may be absent: the contact's user ID finds it
         matched = contacts.match_waiting(kind, unmatched, organisations)
         if matched:
-            locked = {d.pk: d for d in qs.filter(pk__in=[d.pk for d in matched.values()])}
-            found.update({key: locked[d.pk] for key, d in matched.items() if d.pk in locked})
+            locked = {d.pk: d for d in qs.filter(pk__in=set(matched.values()))}
+            found.update({key: locked[pk] for key, pk in matched.items() if pk in locked})
     return found
 
 
