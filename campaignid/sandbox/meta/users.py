@@ -38,6 +38,9 @@ class User:
     previous_user_ids: list[str] = field(default_factory=list)
 
 
+MAX_USERS = 200_000  # oldest plain users are forgotten past this (a forgotten user gets a new BSUID)
+
+
 class Users:
     """The directory of WhatsApp users the sandbox has seen, keyed by phone number."""
 
@@ -56,10 +59,18 @@ class Users:
     def get(self, wa_id: str) -> User:
         user = self.by_phone.get(wa_id)
         if user is None:
+            if len(self.by_phone) >= MAX_USERS:
+                self._forget_oldest()
             user = User(wa_id, self._new_user_id(wa_id))
             self.by_phone[wa_id] = user
             self.by_user_id[user.user_id] = user
         return user
+
+    def _forget_oldest(self) -> None:
+        for wa_id, user in list(self.by_phone.items())[:MAX_USERS // 10]:
+            if not user.username and not user.previous_user_ids:
+                del self.by_phone[wa_id]
+                self.by_user_id.pop(user.user_id, None)
 
     def find(self, identifier: str) -> User | None:
         return self.by_user_id.get(identifier) or self.by_phone.get(identifier.lstrip("+"))
