@@ -17,8 +17,10 @@ def _test_settings(settings, request):
     (store, then apply in a worker)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from campaignid.channels.config import forget_callback_configs
+    from campaignid.distribution import limits
 
     forget_callback_configs()
+    limits.forget()  # messaging limits read from one test's sandbox never leak into the next
     if request.node.get_closest_marker("buffered_intake") is None:
         settings.STATUS_INTAKE = "inline"
 

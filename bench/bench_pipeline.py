@@ -139,7 +139,8 @@ def scenario_sms(sandbox: str, n: int, n_naive: int) -> dict:
 
 def scenario_whatsapp(sandbox: str, n: int, n_naive: int) -> dict:
     benchenv.control(sandbox, "/reset")
-    benchenv.control(sandbox, "/graph/config", {"limits": {"mps": 80, "pair_burst": 0}})
+    benchenv.control(sandbox, "/graph/config", {"limits": {"mps": 80, "pair_burst": 0},
+                                                 "messaging_limit": "TIER_UNLIMITED"})
     benchenv.control(sandbox, "/latency", {"graph": 0.2})
     program, batch = make_programme("waslow", n, "whatsapp", rate=80, messaging_limit="unlimited")
     make_deliveries(program, batch, "whatsapp", render=True)

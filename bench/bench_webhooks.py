@@ -45,7 +45,8 @@ def seed(n: int) -> list[str]:
     now = timezone.now()
     Delivery.objects.bulk_create(
         Delivery(organisation=org, program=program, beneficiary=b, channel="whatsapp", status="sent",
-                 provider_message_id=f"wamid.BENCH{b.pk:08d}", sent_at=now, recipient_masked="+22177***0000")
+                 provider_message_id=f"wamid.BENCH{b.pk:08d}", sent_at=now, recipient=f"+2217700{b.pk:05d}",
+                 recipient_masked="+22177***0000", provider_account="whatsapp:100000000000001")
         for b in Beneficiary.objects.filter(program=program))
     return list(Delivery.objects.values_list("provider_message_id", flat=True))
 
@@ -53,9 +54,11 @@ def seed(n: int) -> list[str]:
 def payload(wamid: str, status: str) -> bytes:
     value = {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "221338000000",
                                                             "phone_number_id": "100000000000001"},
+             "contacts": [{"wa_id": "221770000000", "user_id": "SN.1502576394655843"}],
              "statuses": [{"id": wamid, "status": status, "timestamp": str(int(time.time())),
-                           "recipient_id": "221770000000", "pricing": {"billable": True, "pricing_model": "PMP",
-                                                                        "category": "utility"}}]}
+                           "recipient_id": "221770000000", "recipient_user_id": "SN.1502576394655843",
+                           "pricing": {"billable": True, "pricing_model": "PMP", "category": "utility",
+                                       "type": "regular"}}]}
     body = {"object": "whatsapp_business_account",
             "entry": [{"id": "200000000000001", "changes": [{"field": "messages", "value": value}]}]}
     return json.dumps(body, separators=(",", ":")).encode()

@@ -100,3 +100,41 @@ def alerts(request: HttpRequest):
     rows = Alert.objects.filter(organisation=request.auth.organisation, resolved_at__isnull=True)[:100]
     return [{"id": a.pk, "channel": a.channel, "code": a.code, "category": a.category, "message": a.message,
              "created_at": a.created_at} for a in rows]
+
+
+def _template_out(row) -> dict:
+    from .templates_store import problem
+
+    return {"name": row.name, "language": row.language, "status": row.status, "category": row.category,
+            "quality": row.quality, "accepted_category": row.accepted_category or None,
+            "accepted_quality": row.accepted_quality or None, "problem": problem(row) or None,
+            "reason": row.reason or None, "content": row.content, "synced_at": row.synced_at,
+            "changed_at": row.changed_at}
+
+
+def _owner(scope) -> str:
+    try:
+        return config.build("whatsapp", scope.organisation.pk).template_owner
+    except config.NotConfigured as exc:
+        raise ApiError(409, "channel_not_configured", str(exc)) from exc
+
+
+@router.get("/integrations/whatsapp/templates", response=list[dict],
+            summary="WhatsApp templates: status, quality and category as Meta last reported them")
+def list_templates(request: HttpRequest):
+    from .models import MessageTemplate
+
+    owner = _owner(_admin(request))
+    return [_template_out(r) for r in MessageTemplate.objects.filter(channel="whatsapp", owner=owner)]
+
+
+@router.post("/integrations/whatsapp/templates/sync", response=dict, summary="Read the templates from Meta now")
+def sync_templates(request: HttpRequest):
+    from campaignid.distribution.template_guard import check_all_active
+
+    from .templates_store import sync_organisation
+
+    result = sync_organisation("whatsapp", _admin(request).organisation.pk)
+    if result.error:
+        raise ApiError(502, "templates_unreadable", result.error)
+    return {"owner": result.owner, "seen": result.seen, "changed": result.changed, "paused": check_all_active()}

@@ -125,6 +125,9 @@ class StatusUpdate:
     error_category: str = ""
     error_detail: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    account: str = ""  # pacing key of the account the provider reports for, when it says
+    contact: Any = None  # events.ContactRef of the recipient, when the provider says (personal data)
+    billing: Any = None  # events.Billing, when the provider reports what it charges
 
 
 class Channel(ABC):
@@ -165,3 +168,38 @@ class Channel(ABC):
     def handshake(cls, request: HttpRequest, configs: list[dict[str, Any]]) -> tuple[int, str]:
         """Answer a provider's GET verification of the callback URL: (HTTP status, body)."""
         return 405, ""
+
+    @classmethod
+    def parse_events(cls, request: HttpRequest, configs: list[dict[str, Any]], token: str = ""):
+        """Like ``parse_callback``, with everything else the callback carried (``events.CallbackEvents``:
+        inbound messages, identity changes, template changes)."""
+        from .events import CallbackEvents
+
+        return CallbackEvents(statuses=cls.parse_callback(request, configs, token))
+
+    # --- optional account queries (providers that have them override these) ---------------------------
+    async def fetch_limits(self, session: aiohttp.ClientSession):
+        """``events.AccountLimits`` the provider reports now, or None when it reports none."""
+        return None
+
+    async def fetch_templates(self, session: aiohttp.ClientSession) -> list:
+        """Every ``events.TemplateInfo`` of the account; [] when the provider has no templates."""
+        return []
+
+    @property
+    def template_owner(self) -> str:
+        """The provider account that owns this channel's message templates ("" when none)."""
+        return ""
+
+    def template_for(self, language: str) -> tuple[str, str] | None:
+        """(template name, template language) this channel sends in ``language``, or None (no template)."""
+        return None
+
+    async def mark_read(self, session: aiohttp.ClientSession, message_id: str) -> None:
+        """Tell the provider an inbound message was read (raise ``SendError`` on failure)."""
+        return None
+
+    @classmethod
+    def forget_card_media(cls, code: str, version: int) -> None:
+        """Drop any cached upload of this card version, so the next send uploads it again."""
+        return None

@@ -40,3 +40,46 @@ class ChannelConfig(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} · {self.channel}" + (f" · {self.program}" if self.program_id else "")
+
+
+class MessageTemplate(models.Model):
+    """A provider's message template as last synced or notified (WhatsApp: one per name × language of a
+    business account). ``accepted_category`` / ``accepted_quality`` are what was last accepted: a template
+    Meta re-categorised, or whose quality fell below that, stops the batches using it until an
+    administrator accepts the change."""
+
+    channel = models.CharField(max_length=20, default="whatsapp")
+    owner = models.CharField(max_length=64, help_text=_("The account owning the template (WhatsApp business account)."))
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=20)
+    status = models.CharField(max_length=12, default="other")
+    category = models.CharField(max_length=20, blank=True)
+    quality = models.CharField(max_length=8, default="unknown")
+    accepted_category = models.CharField(max_length=20, blank=True)
+    accepted_quality = models.CharField(max_length=8, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    provider_id = models.CharField(max_length=64, blank=True)
+    content = models.JSONField(default=dict, blank=True, help_text=_("Header format, body text, parameters, examples."))
+    synced_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "language"]
+        constraints = [models.UniqueConstraint(fields=["channel", "owner", "name", "language"],
+                                               name="uniq_message_template")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+
+class StaleMedia(models.Model):
+    """A provider failed a send because of an uploaded card image (WhatsApp's asynchronous 131053): every
+    worker drops its cached upload of that card version, so the next send uploads it again."""
+
+    channel = models.CharField(max_length=20)
+    card_code = models.CharField(max_length=40)
+    card_version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.card_code} v{self.card_version}"

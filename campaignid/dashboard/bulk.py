@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from campaignid.api.errors import ApiError
+from campaignid.distribution import costs as distribution_costs
 from campaignid.distribution import engine, eta, service
 from campaignid.distribution import messages as templates
 from campaignid.distribution.models import Batch
@@ -148,7 +149,11 @@ def bulk_start(request: HttpRequest, scope) -> HttpResponse:
 @member_view("distribution")
 def distribution_home(request: HttpRequest, scope) -> HttpResponse:
     batches = list(scope.filter_programs(Batch.objects.select_related("program")).order_by("-created_at")[:30])
-    return render(request, "dashboard/distribution.html", {"page": "distribution", "batches": batches})
+    context = {"page": "distribution", "batches": batches, "program": program_of(request)}
+    if context["program"] is not None and request.GET.get("costs"):  # a scan of the programme: on demand
+        context.update(costs=distribution_costs.program_report(context["program"]),
+                       costs_title=_("WhatsApp cost of the programme %(name)s") % {"name": context["program"].name})
+    return render(request, "dashboard/distribution.html", context)
 
 
 def _batch(scope, batch_id: str) -> Batch:
@@ -171,8 +176,12 @@ def batch_detail(request: HttpRequest, scope, batch_id: str) -> HttpResponse:
                "eta_reasons": (progress.get("eta_reason") or "").split(","),
                "active": batch.state in ACTIVE,
                "counts": [(s, getattr(batch, s)) for s in ("pending", "sent", "delivered", "read", "failed")]}
-    template = "dashboard/_batch_progress.html" if is_htmx(request) else "dashboard/batch.html"
-    return render(request, template, context)
+    if is_htmx(request):
+        return render(request, "dashboard/_batch_progress.html", context)
+    if "whatsapp" in batch.channels:
+        context.update(costs=distribution_costs.batch_report(batch),
+                       costs_title=_("WhatsApp cost of this distribution"))
+    return render(request, "dashboard/batch.html", context)
 
 
 @member_view("distribution")

@@ -16,7 +16,8 @@ from campaignid.channels.base import SendError
 from campaignid.channels.orange_sms import balance as read_balance
 from campaignid.channels.orange_sms import segments
 from campaignid.channels.orange_sms.countries import COUNTRIES
-from campaignid.distribution import engine, messages, rules
+from campaignid.distribution import engine, messages, rules, template_guard
+from campaignid.distribution.limits import DailyLimit, daily_limit
 from campaignid.distribution.models import Delivery
 from campaignid.distribution.pacing import HEADROOM
 from campaignid.lib.http import client_session
@@ -49,6 +50,9 @@ class Summary:
     sms_parts: int = 0
     eta: Eta | None = None
     warnings: list[str] = field(default_factory=list)
+    daily_limit: DailyLimit | None = None  # the WhatsApp account's messaging limit, as Meta reports it now
+    used_today: int = 0
+    template_problem: str = ""  # why the WhatsApp template cannot be sent now (the batch would be refused)
 
 
 def country_of(phone: str) -> str:
@@ -172,13 +176,17 @@ def summarise(scope, program: Program, selection: dict, channels: list[str], mes
     if "sms" in channels:
         template = message or program.template_for("sms")
         _sms(summary, reachable, program, template)
+    found = template_guard.problem_for(program, channels)
+    summary.template_problem = found.message if found else ""
     channel = _channel(first, program)
     start = scheduled_at or timezone.now()
     if channel is None:
         summary.eta = Eta(None, ["not_configured"])
     else:
-        limit = getattr(channel, "messaging_limit", None) if first == "whatsapp" else None
-        used = _used_today(channel.account_key) if limit else 0
+        if first == "whatsapp":
+            summary.daily_limit = daily_limit(channel)
+        limit = summary.daily_limit.recipients if summary.daily_limit else None
+        summary.used_today = used = _used_today(channel.account_key) if limit else 0
         summary.eta = eta(summary.sendable, channel.rate_per_second, start, program, limit, used)
     return summary
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import beneficiaries, bulk, inbox, integrations, logs_pages, overview, tokens, views
+from . import beneficiaries, bulk, costs_pages, inbox, integrations, logs_pages, overview, tokens, views, wa_templates
 
 app_name = "dashboard"
 
@@ -28,6 +28,12 @@ urlpatterns = [
     path("settings/integrations/<str:kind>/save/", integrations.save_channel, name="integration_save"),
     path("settings/integrations/<str:kind>/test/", integrations.test_channel, name="integration_test"),
     path("settings/integrations/<str:kind>/resume/", integrations.resume_channel, name="integration_resume"),
+    path("settings/whatsapp-templates/", wa_templates.templates_page, name="wa_templates"),
+    path("settings/whatsapp-templates/sync/", wa_templates.sync_now, name="wa_templates_sync"),
+    path("settings/whatsapp-templates/<int:pk>/accept/", wa_templates.accept, name="wa_template_accept"),
+    path("settings/rate-cards/", costs_pages.rate_cards_page, name="rate_cards"),
+    path("settings/rate-cards/<int:pk>/", costs_pages.rate_cards_page, name="rate_card"),
+    path("settings/rate-cards/<int:pk>/delete/", costs_pages.delete_card, name="rate_card_delete"),
     path("settings/tokens/", tokens.tokens, name="tokens"),
     path("settings/tokens/<int:pk>/revoke/", tokens.revoke_token, name="revoke_token"),
     path("sandbox/inbox/", inbox.sandbox_inbox, name="sandbox_inbox"),

@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema
 
 from campaignid.api.errors import ApiError
 
-from . import eta, idempotency, logs, service
+from . import costs, eta, idempotency, logs, service
 from .models import Batch, Delivery
 
 dhis2_router = Router(tags=["distribution"])
@@ -128,6 +128,21 @@ def get_distribution(request: HttpRequest, batch_id: str):
     from .engine import refresh_counters
 
     return batch_out(refresh_counters(_batch(request.auth, batch_id).pk))
+
+
+@router.get("/distributions/{batch_id}/costs", response=dict, summary="WhatsApp cost of a distribution")
+def distribution_costs(request: HttpRequest, batch_id: str):
+    """Billed messages per country and category (as the provider reported them), priced with the
+    organisation's rate card in force on each day; free, unpriced and not yet reported messages counted."""
+    return costs.as_dict(costs.batch_report(_batch(request.auth, batch_id)))
+
+
+@router.get("/programmes/{uid}/costs", response=dict, summary="WhatsApp cost of a programme")
+def programme_costs(request: HttpRequest, uid: str):
+    program = request.auth.programs().filter(dhis2_program_uid=uid).first()
+    if program is None:
+        raise ApiError(404, "programme_not_found", f"No programme {uid!r} for this organisation.")
+    return costs.as_dict(costs.program_report(program))
 
 
 @router.post("/distributions/{batch_id}/{action}", response=dict, summary="Pause, resume or cancel")

@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.db.models import Count
+from django.utils import timezone
 
 from campaignid.cards import service as cards
 from campaignid.cards.card_image import local_date
@@ -102,9 +103,18 @@ def outgoing(d: Delivery) -> OutgoingMessage:
         raise ComposeError("template", "template", str(exc)) from exc
     return OutgoingMessage(
         delivery_id=d.pk, recipient=d.recipient, text=text, language=program.language, card=card_view(d),
-        variables=values, use_template=not program.options.get("whatsapp_free_form", False),
-        idempotency_key=correlation_key(d.pk),
+        variables=values, use_template=_needs_template(d, program), idempotency_key=correlation_key(d.pk),
     )
+
+
+def _needs_template(d: Delivery, program: Program) -> bool:
+    """Free-form WhatsApp messages only reach a person who wrote to this account in the last 24 h (the
+    window is opened on our side by their inbound message); anyone else gets the approved template."""
+    if not program.options.get("whatsapp_free_form", False):
+        return True
+    from .contacts import window_open
+
+    return d.channel == "whatsapp" and not window_open(d.provider_account, d.recipient, timezone.now())
 
 
 # --- waiting rules -------------------------------------------------------------------------------------

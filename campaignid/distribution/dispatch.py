@@ -16,11 +16,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from campaignid.channels import config as channel_config
+from campaignid.channels import stale_media
 from campaignid.channels.base import SendError, SendResult
 from campaignid.lib import env
 
 from . import bulk, compose, rules, sender
 from . import status as machine
+from .limits import daily_limit
 from .models import Alert, Batch, Delivery, DeliveryEvent, Status
 
 log = logging.getLogger("campaignid.distribution.dispatch")
@@ -72,6 +74,7 @@ def claim(limit: int = CHUNK, only_ids: list[int] | None = None, now: datetime |
 
 def _build_jobs(rows: list[Delivery]) -> tuple[list[sender.Job], dict[int, SendError]]:
     """Turn claimed deliveries into send jobs; configuration problems fail here, before any call."""
+    stale_media.apply_recorded()  # uploads a provider failed since the last chunk are sent again
     channels: dict[tuple, object] = {}
     jobs, early = [], {}
     for d in rows:
@@ -79,7 +82,7 @@ def _build_jobs(rows: list[Delivery]) -> tuple[list[sender.Job], dict[int, SendE
         if key not in channels:
             try:
                 channels[key] = channel_config.build(d.channel, d.organisation_id, d.program_id)
-                compose.remember_limit(channels[key].account_key, getattr(channels[key], "messaging_limit", None))
+                compose.remember_limit(channels[key].account_key, daily_limit(channels[key]).recipients)
             except channel_config.NotConfigured as exc:
                 channels[key] = SendError("not_configured", "configuration", str(exc))
             except Exception as exc:  # one broken account must not hold the other rows of the chunk

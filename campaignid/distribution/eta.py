@@ -11,6 +11,7 @@ from django.utils import timezone
 from campaignid.channels import config as channel_config
 
 from . import rules
+from .limits import daily_limit
 from .models import Batch, Delivery
 from .pacing import HEADROOM
 
@@ -22,7 +23,7 @@ def _provider_rate(batch: Batch) -> tuple[float, int | None]:
         channel = channel_config.build(batch.channels[0], batch.organisation_id, batch.program_id)
     except (channel_config.NotConfigured, LookupError):
         return 0.0, None
-    return channel.rate_per_second, getattr(channel, "messaging_limit", None)
+    return channel.rate_per_second, daily_limit(channel).recipients
 
 
 def progress(batch: Batch) -> dict:

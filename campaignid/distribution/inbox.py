@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from campaignid.channels.base import StatusUpdate
+from campaignid.channels.events import Billing, ContactRef
 
 from .intake import record_updates
 from .models import StatusInbox
@@ -41,7 +42,7 @@ def store(kind: str, updates: list[StatusUpdate], organisations: list[int] | Non
     rows = []
     for u in updates:
         values = (kind, u.provider_message_id, u.delivery_id, u.status, u.at, u.error_code, u.error_category,
-                  u.error_detail[:500], json.dumps(u.details), now, 0,
+                  u.error_detail[:500], json.dumps(_packed(u)), now, 0,
                   None if organisations is None else json.dumps(organisations))
         rows.append([f.get_db_prep_save(v, connection) if f.get_internal_type() != "JSONField" else v
                      for f, v in zip(fields, values, strict=True)])
@@ -49,10 +50,26 @@ def store(kind: str, updates: list[StatusUpdate], organisations: list[int] | Non
         cursor.executemany(sql, rows)
 
 
+def _packed(u: StatusUpdate) -> dict:
+    """``details`` plus the account, contact and billing of the update, under keys the event never shows."""
+    details = dict(u.details)
+    if u.account:
+        details["_account"] = u.account
+    if u.contact:
+        details["_contact"] = [u.contact.phone, u.contact.user_id, u.contact.parent_user_id]
+    if u.billing is not None:
+        details["_billing"] = [u.billing.category, u.billing.billable, u.billing.reason]
+    return details
+
+
 def _update(row: StatusInbox) -> StatusUpdate:
+    details = dict(row.details or {})
+    account, contact, billing = (details.pop(k, None) for k in ("_account", "_contact", "_billing"))
     return StatusUpdate(provider_message_id=row.provider_message_id, status=row.status, at=row.at,
                         delivery_id=row.delivery_ref, error_code=row.error_code, error_category=row.error_category,
-                        error_detail=row.error_detail, details=row.details or {})
+                        error_detail=row.error_detail, details=details, account=account or "",
+                        contact=ContactRef(*contact) if contact else None,
+                        billing=Billing(*billing) if billing else None)
 
 
 def apply(limit: int = APPLY_CHUNK) -> int:

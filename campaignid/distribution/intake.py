@@ -10,14 +10,15 @@ from django.utils import timezone
 
 from campaignid.channels.base import StatusUpdate
 
-from . import bulk
+from . import bulk, contacts, costs
 from . import status as machine
 from .models import Delivery, DeliveryEvent, Status
 
 log = logging.getLogger("campaignid.distribution.intake")
 LOADED_FIELDS = ("id", "updated_at", "status", "batch_id", "channel", "provider_message_id", "sent_at",
                  "delivered_at", "read_at", "failed_at", "error_code", "error_category", "error_detail", "retryable",
-                 "fallback_of_id")
+                 "fallback_of_id", "organisation_id", "recipient", "provider_account", "card_id", "billing_category",
+                 "billable", "billing_country")
 
 
 def _load(kind: str, updates: list[StatusUpdate], organisations: list[int] | None) -> dict[str, Delivery]:
@@ -37,13 +38,26 @@ def _load(kind: str, updates: list[StatusUpdate], organisations: list[int] | Non
     if missing_refs:
         for d in qs.filter(pk__in=missing_refs):
             found[f"ref:{d.pk}"] = d
+    unmatched = [u for u in updates if u.contact and _match(found, u) is None]
+    if unmatched:  # the phone may be absent: the contact's user ID finds it
+        matched = contacts.match_waiting(kind, unmatched, organisations)
+        if matched:
+            locked = {d.pk: d for d in qs.filter(pk__in=set(matched.values()))}
+            found.update({key: locked[pk] for key, pk in matched.items() if pk in locked})
     return found
 
 
 def _match(found: dict[str, Delivery], update: StatusUpdate) -> Delivery | None:
     return found.get(update.provider_message_id) or (
         found.get(f"ref:{update.delivery_id}") if update.delivery_id else None
-    )
+    ) or found.get(f"contact:{update.provider_message_id}")
+
+
+def _learned(delivery: Delivery, update: StatusUpdate) -> tuple[int, str, str, str] | None:
+    ref = update.contact
+    if not ref or not ref.user_id or not delivery.recipient:
+        return None
+    return delivery.organisation_id, update.account or delivery.provider_account, delivery.recipient, ref.user_id
 
 
 def record_updates(kind: str, updates: list[StatusUpdate], report_unmatched: bool = False,
@@ -58,7 +72,7 @@ def record_updates(kind: str, updates: list[StatusUpdate], report_unmatched: boo
     with transaction.atomic():
         found = _load(kind, updates, organisations)
         changed: dict[int, set[str]] = defaultdict(set)
-        events, by_id = [], {}
+        events, by_id, learned = [], {}, []
         for index, update in sorted(enumerate(updates), key=lambda item: item[1].at):
             delivery = _match(found, update)
             if delivery is None:
@@ -69,6 +83,9 @@ def record_updates(kind: str, updates: list[StatusUpdate], report_unmatched: boo
             if not delivery.provider_message_id and update.provider_message_id:
                 delivery.provider_message_id = update.provider_message_id
                 changed[delivery.pk].add("provider_message_id")
+            changed[delivery.pk].update(costs.apply_billing(delivery, update.billing))
+            if (pair := _learned(delivery, update)) is not None:
+                learned.append(pair)
             fields = machine.apply(delivery, update.status, update.at)
             if not fields:
                 counts["ignored"] += 1
@@ -81,12 +98,14 @@ def record_updates(kind: str, updates: list[StatusUpdate], report_unmatched: boo
             counts["applied"] += 1
             events.append(DeliveryEvent(delivery=delivery, at=update.at, kind="status", status=update.status,
                                         source="webhook", details=_event_details(update)))
-        _save(by_id, changed)
+        _save(by_id, {pk: fields for pk, fields in changed.items() if fields})
         DeliveryEvent.objects.bulk_create(events)
+        contacts.learn(learned)
     failed = [by_id[e.delivery_id] for e in events if e.status == Status.FAILED]
     if failed:
         from .hooks import after_failure
 
+        _forget_stale_media(kind, failed)
         after_failure(failed)
     return unmatched if report_unmatched else counts
 
@@ -107,3 +126,13 @@ def _save(by_id: dict[int, Delivery], changed: dict[int, set[str]]) -> None:
         groups[tuple(sorted({*fields, "updated_at"}))].append(by_id[pk])
     for fields, rows in groups.items():
         bulk.save_fields(rows, fields)
+
+
+def _forget_stale_media(kind: str, failed: list[Delivery]) -> None:
+    """A message failed later because of its card image (WhatsApp 131053): the next send uploads it again."""
+    card_ids = {d.card_id for d in failed if d.error_category == "media" and d.card_id}
+    if card_ids:
+        from campaignid.cards.models import Card
+        from campaignid.channels import stale_media
+
+        stale_media.record(kind, list(Card.objects.filter(pk__in=card_ids).values_list("code", "version")))

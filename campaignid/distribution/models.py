@@ -95,6 +95,10 @@ class Delivery(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the provider says it charges (WhatsApp per-message pricing), for the cost reports.
+    billing_category = models.CharField(max_length=20, blank=True, help_text=_("e.g. utility, marketing."))
+    billable = models.BooleanField(null=True, blank=True, help_text=_("Empty until the provider says."))
+    billing_country = models.CharField(max_length=2, blank=True, help_text=_("ISO country of the recipient."))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -188,3 +192,7 @@ class StatusInbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.provider_message_id} {self.status}"
+
+
+from .contact_models import Contact  # noqa: E402,F401 - models of this app defined in their own modules
+from .cost_models import Rate, RateCard  # noqa: E402,F401

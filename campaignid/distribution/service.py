@@ -49,6 +49,15 @@ def _check_channel_ready(channel: str, program: Program) -> str:
         raise ApiError(409, "channel_not_configured", str(exc)) from exc
 
 
+def _check_provider_template(program: Program, channels: list[str]) -> None:
+    """Refuse to start (or resume) with a WhatsApp template Meta paused, disabled, re-categorised…"""
+    from .template_guard import problem_for
+
+    found = problem_for(program, channels)
+    if found is not None:
+        raise ApiError(409, found.code, found.message)
+
+
 def send_card(scope, enrollment_id: str, channel: str, phone_number: str | None = None,
               message: str | None = None, actor: str = "", programme: str | None = None) -> Delivery:
     """Issue (or reuse) the card and send it now; returns the delivery after the provider's answer."""
@@ -97,6 +106,7 @@ def create_distribution(scope, *, programme: str, channels: list[str], selection
     _check_template(message)
     for channel in channels:
         _check_channel_ready(channel, program)
+    _check_provider_template(program, channels)
     batch = Batch.objects.create(
         organisation=scope.organisation, program=program, channels=channels,
         selection={**selection, "options": options}, message=message or "", scheduled_at=scheduled_at,
@@ -118,6 +128,8 @@ def set_state(scope, batch_id: str, action: str) -> Batch:
     sources, target = allowed[action]
     if batch.state not in sources:
         raise ApiError(409, "invalid_state", f"A {batch.state} distribution cannot be {action}d.")
+    if action == "resume" and batch.program is not None:
+        _check_provider_template(batch.program, batch.channels)
     batch.state = target
     batch.save(update_fields=["state"])
     if action == "cancel":

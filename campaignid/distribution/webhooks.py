@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from campaignid.channels import config, registry
 from campaignid.channels.base import CallbackRejected
 
+from .callback_events import ingest_events
 from .inbox import ingest
 
 log = logging.getLogger("campaignid.webhooks")
@@ -26,11 +27,13 @@ def channel_webhook(request: HttpRequest, kind: str, token: str = "") -> HttpRes
     if request.method != "POST":
         return HttpResponse(status=405)
     try:
-        updates = cls.parse_callback(request, configs, token)
+        events = cls.parse_events(request, configs, token)
     except CallbackRejected as exc:
         log.warning("%s callback rejected (%s): %s", kind, exc.status, exc)
         return HttpResponse(status=exc.status)
-    ingest(kind, updates, owners(cls, request, entries, token))
+    organisations = owners(cls, request, entries, token)
+    ingest(kind, events.statuses, organisations)
+    ingest_events(kind, events, organisations)
     return HttpResponse("OK", content_type="text/plain")
 
 

@@ -57,7 +57,7 @@ def test_defaults_match_the_real_graph_api():
     assert config.graph_url == "https://graph.facebook.com" and config.graph_version == "v25.0"
     assert config.template_name == "campaignid_card" and config.template_named_parameters is True
     assert dict(config.template_language) == {"fr": "fr", "en": "en"}
-    assert channel.rate_per_second == 80 and channel.messaging_limit == 250
+    assert channel.rate_per_second == 80 and channel.messaging_limit is None  # Meta's limit, read at run time
     assert channel.account_key == "whatsapp:1"
     assert "EAAG" not in repr(config)  # the token never shows in a repr
 
@@ -76,7 +76,8 @@ def test_missing_required_setting_is_named(mapping, missing):
     ("graph_version", "latest", "graph_version"),
     ("graph_url", "graph.facebook.com", "graph_url"),
     ("rate_per_second", "0", "rate_per_second"),
-    ("messaging_limit", "500", "messaging_limit"),
+    ("messaging_limit", "-5", "messaging_limit"),
+    ("messaging_limit", "2K", "messaging_limit"),
     ("template_named_parameters", "maybe", "template_named_parameters"),
     ("template_parameters", "first name", "template_parameters"),
     ("template_language", "{}", "template_language"),
@@ -96,6 +97,7 @@ def test_malformed_setting_is_refused_with_its_name(setting, value, problem):
     ("template_parameters", "first_name, card_code", "template_parameters", ("first_name", "card_code")),
     ("rate_per_second", "20", "rate_per_second", 20.0),
     ("messaging_limit", "10000", "messaging_limit", 10_000),
+    ("messaging_limit", "500", "messaging_limit", 500),
     ("messaging_limit", "unlimited", "messaging_limit", None),
 ])
 def test_settings_from_environment_strings_or_organisation_rows(setting, value, attribute, expected):

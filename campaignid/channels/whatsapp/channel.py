@@ -8,56 +8,23 @@ ID is forgotten, the card uploaded again and the message sent once more (Meta ma
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import aiohttp
 from django.http import HttpRequest
 
 from campaignid.channels.base import CardView, Channel, OutgoingMessage, SendError, SendResult, StatusUpdate
+from campaignid.channels.events import AccountLimits, CallbackEvents, TemplateInfo
 from campaignid.lib.mask import mask_phone
 
 from . import callbacks, conf, payloads
-from .codes import USAGE_HEADER, connection_error, send_error, timeout_error
+from .channel_http import error_from_answer, graph_call, retry_after  # noqa: F401 - the module's public names
 from .media import MEDIA_CACHE
 
 log = logging.getLogger("campaignid.channels.whatsapp")
 # A cached media ID Meta no longer accepts shows up as one of these; the card is then uploaded again.
 STALE_MEDIA_CATEGORIES = ("media", "invalid_request")
-
-
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds) or ``X-Business-Use-Case-Usage`` (minutes)."""
-    raw = headers.get("Retry-After")
-    if raw and raw.strip().replace(".", "", 1).isdigit():
-        return float(raw)
-    usage = headers.get(USAGE_HEADER)
-    if not usage:
-        return None
-    try:
-        data = json.loads(usage)
-        minutes = [float(item.get("estimated_time_to_regain_access") or 0)
-                   for items in data.values() for item in items if isinstance(item, dict)]
-    except (ValueError, AttributeError, TypeError):
-        return None
-    longest = max(minutes, default=0.0)
-    return longest * 60 if longest > 0 else None
-
-
-def error_from_answer(status: int, raw: bytes, headers: Mapping[str, str]) -> SendError:
-    """The SendError of a non-200 Graph answer (Meta envelope, or a bare proxy error page)."""
-    try:
-        error = json.loads(raw).get("error")
-    except (ValueError, AttributeError, UnicodeDecodeError):
-        error = None
-    wait = retry_after(headers)
-    if not isinstance(error, dict) or not str(error.get("code", "")).isdigit():
-        return send_error(None, http_status=status, retry_after=wait)
-    details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
-    return send_error(int(error["code"]), str(details or error.get("message") or ""), http_status=status,
-                      transient=bool(error.get("is_transient")), retry_after=wait)
 
 
 class WhatsAppChannel(Channel):
@@ -78,9 +45,12 @@ class WhatsAppChannel(Channel):
     def rate_per_second(self) -> float:
         return self.config.rate_per_second
 
+    default_messaging_limit: ClassVar[int] = conf.DEFAULT_MESSAGING_LIMIT
+
     @property
     def messaging_limit(self) -> int | None:
-        """Unique recipients per moving 24 h outside a service window (the engine's daily cap); None = unlimited."""
+        """Our own cap of distinct recipients per moving 24 h, below Meta's (None: Meta's limit only).
+        Meta's own limit is read at run time (``fetch_limits``)."""
         return self.config.messaging_limit
 
     @classmethod
@@ -90,6 +60,38 @@ class WhatsAppChannel(Channel):
     @classmethod
     def handshake(cls, request: HttpRequest, configs: list[dict[str, Any]]) -> tuple[int, str]:
         return callbacks.handshake(request, configs)
+
+    @classmethod
+    def parse_events(cls, request: HttpRequest, configs: list[dict[str, Any]], token: str = "") -> CallbackEvents:
+        return callbacks.parse_events(request, configs, token)
+
+    async def fetch_limits(self, session: aiohttp.ClientSession) -> AccountLimits | None:
+        from .limits import fetch_limits
+
+        return await fetch_limits(session, self.config)
+
+    async def fetch_templates(self, session: aiohttp.ClientSession) -> list[TemplateInfo]:
+        from .templates import fetch_templates
+
+        return await fetch_templates(session, self.config)
+
+    @property
+    def template_owner(self) -> str:
+        return self.config.waba_id
+
+    def template_for(self, language: str) -> tuple[str, str] | None:
+        return self.config.template_name, self.config.language_code(language)
+
+    async def mark_read(self, session: aiohttp.ClientSession, message_id: str) -> None:
+        """Meta's documented read receipt: ``status: read`` + ``message_id``, no ``to``; answer ``success``."""
+        answer = await self._send_payload(session, payloads.read_receipt(message_id))
+        if answer.get("success") is not True:
+            raise SendError("bad_answer", "provider_down", "WhatsApp did not confirm the read receipt.",
+                            retryable=True)
+
+    @classmethod
+    def forget_card_media(cls, code: str, version: int) -> None:
+        MEDIA_CACHE.forget_card(code, int(version))
 
     async def _post(self, session: aiohttp.ClientSession, edge: str, **kw: Any) -> dict[str, Any]:
         return await graph_call(session, "POST", self.config.endpoint(edge), self.config.access_token, **kw)
@@ -147,24 +149,3 @@ class WhatsAppChannel(Channel):
         if truncated:
             details["text_truncated"] = True
         return SendResult(provider_message_id=wamid, details=details)
-
-
-async def graph_call(session: aiohttp.ClientSession, method: str, url: str, token: str, **kw: Any) -> dict[str, Any]:
-    """One authenticated Graph call; the JSON object answered, or ``SendError`` for any failure."""
-    headers = {"Authorization": f"Bearer {token}", **kw.pop("headers", {})}
-    try:
-        async with session.request(method, url, headers=headers, **kw) as resp:
-            raw = await resp.read()
-            if resp.status != 200:
-                raise error_from_answer(resp.status, raw, resp.headers)
-    except TimeoutError as exc:
-        raise timeout_error() from exc
-    except aiohttp.ClientError as exc:
-        raise connection_error(exc) from exc
-    try:
-        answer = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        answer = None
-    if not isinstance(answer, dict):
-        raise SendError("bad_answer", "provider_down", "WhatsApp answered 200 without JSON.", retryable=True)
-    return answer

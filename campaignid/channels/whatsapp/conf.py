@@ -14,15 +14,16 @@
 | template_named_parameters   | WHATSAPP_TEMPLATE_NAMED_PARAMETERS    | true                         | plain  |
 | template_parameters         | WHATSAPP_TEMPLATE_PARAMETERS          | (see below)                  | plain  |
 | rate_per_second             | WHATSAPP_RATE_PER_SECOND              | 80                           | plain  |
-| messaging_limit             | WHATSAPP_MESSAGING_LIMIT              | 250                          | plain  |
+| messaging_limit             | WHATSAPP_MESSAGING_LIMIT              | "" (Meta's, read at run time) | plain  |
 
 ``template_language`` maps our language to the template's language code (a mapping in the organisation
 row, ``fr:fr,en:en_US`` or JSON in the environment). ``template_parameters`` lists, in order, the
 message variables sent as body parameters, by default ``first_name,programme_name,card_code,
 verification_url``: named templates use them as ``parameter_name``, positional ones fill ``{{1}}..{{n}}``
-in that order. ``messaging_limit`` (250, 2000, 10000, 100000 or ``unlimited``) is the portfolio's tier
-of unique users reached per moving 24 h outside a service window, for the engine's daily cap (``None``
-when unlimited).
+in that order. The daily cap of distinct recipients is the business portfolio's messaging limit, read from
+the Graph API at run time (``limits.py``); ``messaging_limit`` optionally sets a lower cap of our own (a
+positive number; empty or ``unlimited``: none). When Meta's limit cannot be read the cap is the own cap,
+else ``DEFAULT_MESSAGING_LIMIT`` (250: where Meta starts a new portfolio).
 """
 
 from __future__ import annotations
@@ -59,8 +60,7 @@ DEFAULT_TEMPLATE = "campaignid_card"
 DEFAULT_LANGUAGES = (("fr", "fr"), ("en", "en"))
 DEFAULT_PARAMETERS = ("first_name", "programme_name", "card_code", "verification_url")
 DEFAULT_RATE = 80.0
-MESSAGING_TIERS = (250, 2000, 10_000, 100_000)
-DEFAULT_MESSAGING_LIMIT = 250
+DEFAULT_MESSAGING_LIMIT = 250  # a new business portfolio's limit (distinct users per moving 24 h)
 
 SANDBOX = {
     "access_token": "sandbox-whatsapp-token",
@@ -94,7 +94,7 @@ class WhatsAppConfig:
     template_named_parameters: bool = True
     template_parameters: tuple[str, ...] = DEFAULT_PARAMETERS
     rate_per_second: float = DEFAULT_RATE
-    messaging_limit: int | None = DEFAULT_MESSAGING_LIMIT
+    messaging_limit: int | None = None  # our own cap, below Meta's; None: Meta's limit only
 
     def __repr__(self) -> str:  # never print the secrets
         return f"WhatsAppConfig(phone_number_id={self.phone_number_id!r}, graph_url={self.graph_url!r})"
@@ -177,15 +177,12 @@ def _rate(raw: Any) -> float:
 
 
 def _limit(raw: Any) -> int | None:
-    if raw in (None, ""):
-        return DEFAULT_MESSAGING_LIMIT
-    if str(raw).strip().lower() == "unlimited":
+    if raw in (None, "") or str(raw).strip().lower() in ("unlimited", "auto"):
         return None
-    value = int(str(raw).strip().replace("_", "").replace(",", ""))
-    if value not in MESSAGING_TIERS:
-        raise ValueError(f"messaging_limit must be one of {', '.join(map(str, MESSAGING_TIERS))} or unlimited, "
-                         f"not {raw!r}")
-    return value
+    text = str(raw).strip().replace("_", "").replace(",", "").replace(" ", "")
+    if not text.isdigit() or int(text) <= 0:
+        raise ValueError(f"messaging_limit must be a positive number of recipients per day (or empty), not {raw!r}")
+    return int(text)
 
 
 def from_mapping(mapping: Mapping[str, Any]) -> WhatsAppConfig:

@@ -53,6 +53,14 @@ class MediaCache:
         with self._lock:
             self._items.pop(key, None)
 
+    def forget_card(self, code: str, version: int) -> int:
+        """Forget this card version's uploads on every number (Meta failed a send using one: 131053)."""
+        with self._lock:
+            keys = [k for k in self._items if k[2] == code and k[3] == version]
+            for key in keys:
+                del self._items[key]
+        return len(keys)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

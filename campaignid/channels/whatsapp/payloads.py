@@ -92,6 +92,11 @@ def message_payload(config: WhatsAppConfig, message: OutgoingMessage,
     return free_form_message(message, media_id)
 
 
+def read_receipt(message_id: str) -> dict[str, Any]:
+    """Marks an inbound message read (blue ticks): no ``to``, no ``type``."""
+    return {"messaging_product": MESSAGING_PRODUCT, "status": "read", "message_id": message_id}
+
+
 def encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 

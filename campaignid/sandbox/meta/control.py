@@ -5,13 +5,16 @@
 | GET  /config               | current settings                                                |
 | POST /config               | partial settings (see settings.py), e.g. {"webhook_url": "…"}  |
 | POST /tokens               | {"token", "expires_in"?} add; {"token", "expire": true}; {"token", "remove": true} |
-| POST /inbound              | {"from", "text"?, "at"?, "phone_number_id"?, "name"?} opens the 24 h window |
+| POST /inbound              | {"from", "text"?, "at"?, "phone_number_id"?, "name"?, "entry_point"?} opens the window |
 | GET|POST|DELETE /not-on-whatsapp | {"numbers": [...]}                                        |
 | GET|POST /templates        | a Meta-shaped template definition, or {"templates": [...]}     |
 | GET  /state                | ?limit=&to=  accepted messages, counts, media, webhook log     |
 | GET  /messages/{wamid}     | one accepted message                                            |
 | POST /status               | {"wamid", "status", "code"?, "details"?} posts one status now  |
 | POST /handshake            | {"verify_token", "challenge"?, "url"?} drives Meta's GET check  |
+
+``/inbound`` opens the 24 h customer service window, or with ``entry_point`` the 72 h free entry point one.
+Users (BSUIDs, usernames, number changes), template lifecycle and media controls: see ``control_users.py``.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ from typing import Any
 
 from aiohttp import web
 
+from .control_users import add_user_routes
 from .errors import CODES, GraphError
 from .messages import normalise_to
 from .settings import apply_patch
 from .state import GRAPH, GraphState, new_wamid
 from .templates import parse_definition
+from .users import contact
 from .webhooks import handshake, inbound_message
 
 STATUSES = ("sent", "delivered", "read", "failed")
@@ -99,15 +104,24 @@ async def inbound(request: web.Request) -> web.Response:
         return _bad("from must be a phone number")
     phone_number_id = _number_id(state, data)
     at = float(data.get("at") or state.now())
-    state.windows[(phone_number_id, wa_id)] = at
+    key = (phone_number_id, wa_id)
+    state.windows[key] = at
+    if data.get("entry_point"):
+        state.entry_points.add(key)
+    else:
+        state.entry_points.discard(key)
+    user = state.users.get(wa_id)
+    user.name = str(data.get("name") or user.name)
     wamid = new_wamid(wa_id)
+    state.inbound[wamid] = (phone_number_id, wa_id, at)
     if state.settings["inbound_webhooks"]:
-        contacts = [{"profile": {"name": str(data.get("name", ""))}, "wa_id": wa_id}]
-        message = inbound_message(wa_id, wamid, at, str(data.get("text", "Bonjour")))
-        state.emitter.post([(phone_number_id, message)], key="messages", contacts=contacts)
-    expires = at + float(state.settings["window_hours"]) * 3600
-    return web.json_response({"wa_id": wa_id, "message_id": wamid, "phone_number_id": phone_number_id,
-                              "window_opened_at": at, "window_expires_at": expires})
+        item = contact(user, state.settings, profile=True)
+        message = inbound_message(item, wamid, at, str(data.get("text", "Bonjour")))
+        state.emitter.post([(phone_number_id, message)], key="messages", contacts=[item])
+    hours = 72.0 if data.get("entry_point") else float(state.settings["window_hours"])
+    return web.json_response({"wa_id": wa_id, "user_id": user.user_id, "message_id": wamid,
+                              "phone_number_id": phone_number_id, "window_opened_at": at,
+                              "window_expires_at": at + hours * 3600})
 
 
 async def not_on_whatsapp(request: web.Request) -> web.Response:
@@ -188,3 +202,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/messages/{wamid:.+}", message)
     app.router.add_post("/status", status)
     app.router.add_post("/handshake", drive_handshake)
+    add_user_routes(app)

@@ -19,7 +19,8 @@ from .errors import async_error
 from .media import Upload, sniff
 from .settings import probability
 from .state import GraphState, SentMessage
-from .webhooks import BAD_SECRET_SUFFIX, dumps, notification, post_with_retry, sign, status_object
+from .users import contact
+from .webhooks import BAD_SECRET_SUFFIX, account_notification, dumps, notification, post_with_retry, sign, status_object
 
 DUPLICATE_GAP_MS = 20
 LINK_TIMEOUT_S = 5
@@ -105,10 +106,22 @@ class Emitter:
             message.inbox = self._inbox_entry(message)
         message.advance(status)
         error = async_error(*message.failure) if status == "failed" and message.failure else None
-        obj = status_object(message.wamid, message.out.wa_id, status, timestamp,
-                            category=message.out.extra.get("category"),
-                            opaque=message.out.biz_opaque_callback_data, error=error)
+        obj = status_object(message.wamid, self._recipient(message), status, timestamp,
+                            pricing=message.out.extra.get("pricing"), opaque=message.out.biz_opaque_callback_data,
+                            error=error)
         self.post([(message.phone_number_id, obj)])
+
+    def _recipient(self, message: SentMessage) -> dict[str, Any]:
+        """A number that is not on WhatsApp has no BSUID: its statuses carry ``wa_id`` only."""
+        if message.failure and message.failure[0] == 131026:
+            return {"wa_id": message.out.wa_id}
+        return contact(self.state.users.get(message.out.wa_id), self.state.settings)
+
+    def post_account(self, waba_id: str, field: str, value: dict[str, Any]) -> None:
+        """A WhatsApp Business Account webhook that is not about a message (templates)."""
+        if self.state.settings["webhook_url"]:
+            payload = account_notification(waba_id, field, value, self.state.now())
+            self.state.spawn(self._deliver([], field, None, payload=payload))
 
     def _inbox_entry(self, message: SentMessage):
         out = message.out
@@ -138,14 +151,15 @@ class Emitter:
         if items:
             await self._deliver(items, "statuses", None)
 
-    async def _deliver(self, items: list[tuple[str, dict[str, Any]]], key: str, contacts: list | None) -> None:
+    async def _deliver(self, items: list[tuple[str, dict[str, Any]]], key: str, contacts: list | None,
+                       payload: dict[str, Any] | None = None) -> None:
         settings = self.state.settings
         url, secret = settings["webhook_url"], settings["app_secret"]
-        body = dumps(notification(items, key, settings["phone_numbers"], contacts))
+        body = dumps(payload or notification(items, key, settings["phone_numbers"], contacts))
         bad = self.state.rng.random() < probability(settings["scenario"].get("bad_signature"))
         secret = secret + BAD_SECRET_SUFFIX if bad else secret
         signature = sign(body, secret)
-        summary = [(obj.get("id"), obj.get("status", obj.get("type"))) for _, obj in items]
+        summary = [(obj.get("id"), obj.get("status", obj.get("type"))) for _, obj in items] or [(None, key)]
         log = self.state.webhook_log
 
         def record(attempt: int, status: int | None, error: str) -> None:

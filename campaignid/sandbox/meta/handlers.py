@@ -15,7 +15,11 @@ from .errors import GraphError, error_response, graph_json, invalid, unknown_obj
 from .faults import apply_fault
 from .media import check_upload, parse_multipart
 from .messages import MediaResolver, Outgoing, parse_message
+from .nodes import phone_number_fields
+from .pricing import pricing
+from .read_receipts import mark_read
 from .state import GRAPH, GraphState, SentMessage, new_wamid
+from .template_api import list_templates
 
 VERSION = r"{version:v\d+(?:\.\d+)?}"
 URL_KEY = secrets.token_bytes(16)
@@ -76,6 +80,8 @@ def _failure(state: GraphState, node: str, out: Outgoing, now: float, injected: 
         return (131026, "Message Undeliverable.")
     if out.free_form and state.settings["enforce_window"] and not state.window_open(node, out.wa_id, now):
         return (131047, "")
+    if (out.media or {}).get("id") in state.unprocessable_media:
+        return (131053, "Media upload error: the media could not be processed. Upload it again.")
     return out.failure
 
 
@@ -98,10 +104,14 @@ async def send_message(request: web.Request) -> web.Response:
     state, node, number = _gate(request)
     injected = await apply_fault(request, state, "messages", number)
     body = await _json_body(request)
+    if isinstance(body, dict) and "status" in body:
+        return graph_json(mark_read(state, node, body))
     now = state.now()
     out = parse_message(body, state.templates, MediaResolver(state.media, now))
     _admit(state, node, number, out, now)
     failure = _failure(state, node, out, now, injected)
+    out.extra["pricing"] = pricing(out.extra.get("category"), state.window(node, out.wa_id, now),
+                                   state.settings["pricing"])
     message = SentMessage(new_wamid(out.wa_id), node, out, body, request.match_info["version"], now, failure)
     state.record(message)
     state.emitter.start(message)
@@ -128,10 +138,7 @@ async def get_node(request: web.Request) -> web.Response:
     state.record_version(request.match_info["version"])
     node = request.match_info["node"]
     if (number := state.phone_number(node)) is not None:
-        return graph_json({
-            "verified_name": number.get("verified_name", ""), "code_verification_status": "VERIFIED",
-            "display_phone_number": number.get("display_phone_number", ""), "quality_rating": "GREEN",
-            "platform_type": "CLOUD_API", "throughput": {"level": "STANDARD"}, "id": node})
+        return graph_json(phone_number_fields(state, node, number, request.query.get("fields")))
     media = state.media.find(node)
     if media is None or media.expired(state.now()):
         raise unknown_object(node, "get")
@@ -159,11 +166,9 @@ async def waba_edge(request: web.Request) -> web.Response:
     numbers = state.waba_numbers(node)
     if not numbers:
         raise unknown_object(node, "get")
-    if edge == "phone_numbers":
-        data = [{"id": pid, **state.phone_number(pid)} for pid in numbers]
-    else:
-        name = request.query.get("name")
-        data = [t.as_graph() for t in state.templates.all() if name is None or t.name == name]
+    if edge == "message_templates":
+        return graph_json(list_templates(state, request.url, request.query))
+    data = [{"id": pid, **state.phone_number(pid)} for pid in numbers]
     return graph_json({"data": data, "paging": {"cursors": {"before": "", "after": ""}}})
 
 

@@ -12,6 +12,8 @@
 | SANDBOX_WHATSAPP_PAIR_BURST         | 5                        |
 | SANDBOX_WHATSAPP_PAIR_INTERVAL_S    | 6                        |
 | SANDBOX_WHATSAPP_WEBHOOK_DELAYS_MS  | 50,150,300               | (sent, delivered, read)
+| SANDBOX_WHATSAPP_PORTFOLIO_ID       | 300000000000001          | (scope of the BSUIDs)
+| SANDBOX_WHATSAPP_MESSAGING_LIMIT    | TIER_250                 | (whatsapp_business_manager_messaging_limit)
 """
 
 from __future__ import annotations
@@ -79,6 +81,12 @@ def default_settings() -> dict[str, Any]:
         "fetch_links": True,
         "media_url_ttl_s": 300,
         "inbound_webhooks": True,
+        "usernames_withhold_phone": True,  # users with a username have no phone number in webhooks
+        "portfolio_id": env_default("SANDBOX_WHATSAPP_PORTFOLIO_ID", "300000000000001"),
+        # the portfolio's messaging limit as the phone number node reports it (TIER_250 … TIER_UNLIMITED)
+        "messaging_limit": env_default("SANDBOX_WHATSAPP_MESSAGING_LIMIT", "TIER_250"),
+        "pricing": {"utility_free_in_window": True},
+        "template_limit": 250,
         "seed": None,
     }
 

@@ -18,8 +18,10 @@ from ..core import InboxEntry, SandboxContext
 from .limits import Limiter
 from .media import MediaStore
 from .messages import Outgoing
+from .pricing import window_kind
 from .settings import default_settings
 from .templates import TemplateRegistry
+from .users import Users
 
 MAX_MESSAGES = 100_000
 MAX_WEBHOOK_LOG = 5_000
@@ -99,6 +101,11 @@ class GraphState:
         self.versions: Counter[str] = Counter()
         self.last_version = ""
         self.windows: dict[tuple[str, str], float] = {}
+        self.entry_points: set[tuple[str, str]] = set()  # windows opened by a free entry point (72 h)
+        self.users = Users(str(self.settings["portfolio_id"]))
+        self.inbound: dict[str, tuple[str, str, float]] = {}  # wamid -> (phone number id, wa_id, at)
+        self.read_receipts: dict[str, float] = {}  # inbound wamid -> when the business marked it read
+        self.unprocessable_media: set[str] = set()  # media IDs Meta accepts but then fails with 131053
         self.not_on_whatsapp: set[str] = set()
         self.token_expiry: dict[str, float] = {}
         self.webhook_log: deque[dict[str, Any]] = deque(maxlen=MAX_WEBHOOK_LOG)
@@ -134,8 +141,14 @@ class GraphState:
         return [pid for pid, n in self.settings["phone_numbers"].items() if str(n.get("waba_id")) == node]
 
     def window_open(self, phone_number_id: str, wa_id: str, now: float) -> bool:
-        opened = self.windows.get((phone_number_id, wa_id))
-        return opened is not None and opened <= now < opened + float(self.settings["window_hours"]) * 3600
+        return self.window(phone_number_id, wa_id, now) is not None
+
+    def window(self, phone_number_id: str, wa_id: str, now: float) -> str | None:
+        """The open window between this number and user: "free_entry_point", "customer_service" or None."""
+        key = (phone_number_id, wa_id)
+        opened = self.windows.get(key)
+        return window_kind(None if opened is None else (opened, key in self.entry_points), now,
+                           float(self.settings["window_hours"]))
 
     def is_not_on_whatsapp(self, wa_id: str) -> bool:
         if wa_id in self.not_on_whatsapp:
@@ -167,6 +180,8 @@ class GraphState:
             "per_status": dict(Counter(m.status for m in self.messages.values())),
             "media": [m.as_dict() for m in self.media.items.values()][-limit:],
             "windows": {f"{pid}/{wa}": at for (pid, wa), at in self.windows.items()},
+            "users": self.users.as_list()[-limit:],
+            "read_receipts": dict(self.read_receipts),
             "not_on_whatsapp": sorted(self.not_on_whatsapp),
             "webhooks": list(self.webhook_log)[-limit:],
             "pending_tasks": len(self.tasks),

@@ -15,7 +15,14 @@ from typing import Any
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 HEADER_FORMATS = (None, "TEXT", "IMAGE", "VIDEO", "DOCUMENT")
-STATUSES = ("APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED")
+STATUSES = ("APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED", "IN_APPEAL", "PENDING_DELETION", "ARCHIVED")
+QUALITIES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
+CATEGORIES = ("UTILITY", "MARKETING", "AUTHENTICATION")
+# Sample values Meta requires at creation for every placeholder (``example`` of the components).
+SAMPLE_VALUES = {"first_name": "Aminata", "programme_name": "Vaccination", "card_code": "AAA-VAC-0001",
+                 "verification_url": "https://cards.example.org/c/AAA-VAC-0001"}
+POSITIONAL_SAMPLES = ("Aminata", "Vaccination", "AAA-VAC-0001", "https://cards.example.org/c/AAA-VAC-0001")
+HEADER_HANDLE = "4::aW1hZ2UvcG5n:ARZsample-header-handle-from-the-resumable-upload-api"
 
 CARD_FR = ("Bonjour {{first_name}}, voici votre carte du programme {{programme_name}}. "
            "Code de la carte : {{card_code}}. Vérifiez-la sur {{verification_url}}")
@@ -37,6 +44,9 @@ class Template:
     parameter_format: str = "POSITIONAL"
     category: str = "UTILITY"
     status: str = "APPROVED"
+    quality: str = "GREEN"
+    rejected_reason: str = "NONE"
+    examples: tuple[str, ...] = ()  # one sample value per body placeholder, in order
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -54,16 +64,40 @@ class Template:
     def render(self, values: dict[str, str]) -> str:
         return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), self.body_text)
 
-    def as_graph(self) -> dict[str, Any]:
+    def sample_values(self) -> list[str]:
+        if self.examples:
+            return list(self.examples)
+        if self.named:
+            return [SAMPLE_VALUES.get(name, name.replace("_", " ")) for name in self.params]
+        return [POSITIONAL_SAMPLES[i % len(POSITIONAL_SAMPLES)] for i in range(len(self.params))]
+
+    def _body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": "BODY", "text": self.body_text}
+        if self.params and self.named:
+            body["example"] = {"body_text_named_params": [
+                {"param_name": name, "example": value} for name, value in zip(self.params, self.sample_values(),
+                                                                               strict=True)]}
+        elif self.params:
+            body["example"] = {"body_text": [self.sample_values()]}
+        return body
+
+    def components(self) -> list[dict[str, Any]]:
         components: list[dict[str, Any]] = []
         if self.header_format:
             header: dict[str, Any] = {"type": "HEADER", "format": self.header_format}
             if self.header_text:
                 header["text"] = self.header_text
+            if self.header_format in ("IMAGE", "VIDEO", "DOCUMENT"):
+                header["example"] = {"header_handle": [HEADER_HANDLE]}
             components.append(header)
-        components.append({"type": "BODY", "text": self.body_text})
-        return {"name": self.name, "language": self.language, "status": self.status, "category": self.category,
-                "parameter_format": self.parameter_format, "components": components, "id": self.id}
+        components.append(self._body())
+        return components
+
+    def as_graph(self) -> dict[str, Any]:
+        return {"name": self.name, "parameter_format": self.parameter_format, "components": self.components(),
+                "language": self.language, "status": self.status, "category": self.category,
+                "quality_score": {"score": self.quality}, "rejected_reason": self.rejected_reason,
+                "id": self.id}
 
 
 def parse_definition(data: dict[str, Any]) -> Template:
@@ -83,10 +117,13 @@ def parse_definition(data: dict[str, Any]) -> Template:
         raise ValueError("header format or parameter_format not supported")
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}")
+    quality = str((data.get("quality_score") or {}).get("score", "GREEN")).upper()
+    category = str(data.get("category", "UTILITY")).upper()
+    if quality not in QUALITIES or category not in CATEGORIES:
+        raise ValueError(f"quality_score.score must be one of {QUALITIES}, category one of {CATEGORIES}")
     template = Template(name=str(data["name"]), language=str(data["language"]), body_text=body,
                         header_format=header_format, header_text=str(header.get("text", "")),
-                        parameter_format=parameter_format, category=str(data.get("category", "UTILITY")).upper(),
-                        status=status)
+                        parameter_format=parameter_format, category=category, status=status, quality=quality)
     if not template.named and template.params != tuple(str(i) for i in range(1, len(template.params) + 1)):
         raise ValueError("positional placeholders must be {{1}}..{{n}} in order")
     return template
@@ -124,3 +161,7 @@ class TemplateRegistry:
 
     def all(self) -> list[Template]:
         return list(self._items.values())
+
+    def replace(self, template: Template) -> None:
+        """Change a known template in place (its position in listings is kept)."""
+        self._items[(template.name, template.language)] = template

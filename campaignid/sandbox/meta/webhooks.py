@@ -16,7 +16,6 @@ from typing import Any
 
 import aiohttp
 
-FREE_FORM_PRICING = {"billable": False, "pricing_model": "PMP", "category": "service", "type": "free_customer_service"}
 BAD_SECRET_SUFFIX = "-not-the-app-secret"
 
 
@@ -38,22 +37,33 @@ def metadata(phone_number_id: str, number: dict[str, Any]) -> dict[str, str]:
     return {"display_phone_number": display, "phone_number_id": phone_number_id}
 
 
-def pricing(category: str | None) -> dict[str, Any]:
-    if not category:
-        return dict(FREE_FORM_PRICING)
-    return {"billable": True, "pricing_model": "PMP", "category": category, "type": "regular"}
-
-
-def status_object(wamid: str, wa_id: str, status: str, timestamp: float, *, category: str | None = None,
-                  opaque: str | None = None, error: dict[str, Any] | None = None) -> dict[str, Any]:
-    obj: dict[str, Any] = {"id": wamid, "status": status, "timestamp": str(int(timestamp)), "recipient_id": wa_id}
+def status_object(wamid: str, recipient: dict[str, Any], status: str, timestamp: float, *,
+                  pricing: dict[str, Any] | None = None, opaque: str | None = None,
+                  error: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One ``statuses[]`` item. ``recipient`` is the recipient's ``contacts[]`` item: ``recipient_id`` is
+    its phone (absent when withheld), ``recipient_user_id`` its BSUID (absent for a number that is not on
+    WhatsApp). Failed statuses carry ``errors`` and no ``pricing``."""
+    obj: dict[str, Any] = {"id": wamid, "status": status, "timestamp": str(int(timestamp))}
+    if "wa_id" in recipient:
+        obj["recipient_id"] = recipient["wa_id"]
+    if "user_id" in recipient:
+        obj["recipient_user_id"] = recipient["user_id"]
     if opaque is not None:
         obj["biz_opaque_callback_data"] = opaque
     if error is not None:
         obj["errors"] = [error]
-    else:
-        obj["pricing"] = pricing(category)
+    elif pricing is not None:
+        obj["pricing"] = dict(pricing)
     return obj
+
+
+def _status_contacts(objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``contacts`` array of a status notification: one item per recipient of its statuses."""
+    seen: dict[tuple, dict[str, Any]] = {}
+    for obj in objs:
+        item = {k: obj[src] for k, src in (("wa_id", "recipient_id"), ("user_id", "recipient_user_id")) if src in obj}
+        seen.setdefault(tuple(sorted(item.items())), item)
+    return [item for item in seen.values() if item]
 
 
 def notification(items: list[tuple[str, dict[str, Any]]], key: str,
@@ -74,11 +84,28 @@ def notification(items: list[tuple[str, dict[str, Any]]], key: str,
                                                                        "changes": []})
             entry["changes"].append({"value": value, "field": "messages"})
         values[phone_number_id][key].append(obj)
+    if key == "statuses":
+        for value in values.values():
+            value["contacts"] = _status_contacts(value["statuses"])
+            value["statuses"] = value.pop("statuses")  # Meta lists contacts before statuses
     return {"object": "whatsapp_business_account", "entry": list(entries.values())}
 
 
-def inbound_message(wa_id: str, wamid: str, timestamp: float, text: str) -> dict[str, Any]:
-    return {"from": wa_id, "id": wamid, "timestamp": str(int(timestamp)), "type": "text", "text": {"body": text}}
+def account_notification(waba_id: str, field: str, value: dict[str, Any], at: float) -> dict[str, Any]:
+    """A WhatsApp Business Account change that is not about a message (template status, quality, category)."""
+    return {"object": "whatsapp_business_account",
+            "entry": [{"id": waba_id, "time": int(at), "changes": [{"value": value, "field": field}]}]}
+
+
+def inbound_message(contact: dict[str, Any], wamid: str, timestamp: float, text: str) -> dict[str, Any]:
+    """One inbound text ``messages[]`` item: ``from`` is the phone (absent when withheld), ``from_user_id``
+    the BSUID."""
+    message: dict[str, Any] = {}
+    if "wa_id" in contact:
+        message["from"] = contact["wa_id"]
+    message["from_user_id"] = contact["user_id"]
+    message.update({"id": wamid, "timestamp": str(int(timestamp)), "type": "text", "text": {"body": text}})
+    return message
 
 
 async def post_with_retry(http: aiohttp.ClientSession, url: str, body: bytes, secret: str,
