@@ -60,6 +60,12 @@ CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [CAMPAIGNID_PUBLIC_U
 # Sandbox providers: on by default, so every channel works end to end with no credentials.
 CAMPAIGNID_SANDBOX = env.get_bool("CAMPAIGNID_SANDBOX", not PRODUCTION)
 SANDBOX_URL = (env.get("SANDBOX_URL", "http://127.0.0.1:8900") or "").rstrip("/")
+# Provider endpoints an organisation administrator may set besides the real ones, the environment's and the
+# sandbox's (comma-separated URL prefixes); DHIS2 servers, when set, are limited to this list.
+ENDPOINT_ALLOWLIST = env.get_list("ENDPOINT_ALLOWLIST", [])
+DHIS2_URL_ALLOWLIST = env.get_list("DHIS2_URL_ALLOWLIST", [])
+# The longest a web request may run (gunicorn's --timeout); an unfinished Idempotency-Key expires after it.
+REQUEST_TIME_LIMIT_SECONDS = env.get_int("REQUEST_TIME_LIMIT_SECONDS", 120)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -156,18 +156,24 @@ def _cancel_pending(batch: Batch) -> None:
                                        for pk in ids], batch_size=1000)
 
 
-def resume_channel(organisation, kind: str) -> int:
-    """Lift a provider pause: clear it, resolve its alerts and make the held deliveries due now."""
+def resume_channel(organisation, kind: str, program=None) -> int:
+    """Lift a provider pause (the organisation's accounts, or one programme's own account): clear it, resolve
+    its alerts and make the held deliveries due now."""
     from campaignid.channels.models import ChannelConfig
 
     from .models import Alert
     from .tasks import kick
 
     now = timezone.now()
-    ChannelConfig.objects.filter(organisation=organisation, channel=kind).update(paused_until=None, paused_reason="")
-    Alert.objects.filter(organisation=organisation, channel=kind, resolved_at__isnull=True).update(resolved_at=now)
-    # Only deliveries held back by the provider (retryable), never those scheduled for later.
+    rows = ChannelConfig.objects.filter(organisation=organisation, channel=kind)
     held = Delivery.objects.filter(organisation=organisation, channel=kind, status=Status.PENDING, retryable=True,
-                                   next_attempt_at__gt=now).update(next_attempt_at=now, updated_at=now)
+                                   next_attempt_at__gt=now)
+    if program is not None:
+        rows, held = rows.filter(program=program), held.filter(program=program)
+    rows.update(paused_until=None, paused_reason="")
+    if program is None:
+        Alert.objects.filter(organisation=organisation, channel=kind, resolved_at__isnull=True).update(resolved_at=now)
+    # Only deliveries held back by the provider (retryable), never those scheduled for later.
+    held = held.update(next_attempt_at=now, updated_at=now)
     kick(force=True)
     return held
