@@ -29,6 +29,7 @@ errors.install(api)
 # outside it (the seed contract's /dhis2/… endpoints).
 ROUTERS = [
     ("campaignid.programs.api", "api/v1/"),
+    ("campaignid.programs.tokens_api", "api/v1/"),
     ("campaignid.cards.api", "api/v1/"),
     ("campaignid.verification.api", "api/v1/"),
     ("campaignid.distribution.api", ""),

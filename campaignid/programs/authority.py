@@ -129,9 +129,16 @@ def manageable_tokens(scope) -> QuerySet[ApiToken]:
     return qs if is_org_admin(scope) else qs.filter(user_id=scope.user_id)
 
 
-def token_programmes(scope, requested: Iterable) -> list:
-    """Programmes a new token may be limited to; a narrowed caller's token is always narrowed."""
-    programs = list(scope.programs().filter(pk__in=[p.pk for p in requested]))
+def issue_token(scope, user, name: str, program_ids: Iterable[int] = ()) -> tuple[ApiToken, str]:
+    """A new token of the caller, limited to programmes of its scope (a narrowed caller's always is)."""
+    programs = list(scope.programs().filter(pk__in=list(program_ids)))
     if scope.program_ids is not None and not programs:
         programs = list(scope.programs())
-    return programs
+    return ApiToken.issue(user, scope.organisation, name, programs)
+
+
+def revoke_token(scope, pk: int) -> bool:
+    """Revoke one token the caller may manage; False when there is none (another user's, another tenant's)."""
+    from django.utils import timezone
+
+    return bool(manageable_tokens(scope).filter(pk=pk, revoked_at__isnull=True).update(revoked_at=timezone.now()))
