@@ -45,7 +45,8 @@ class Command(BaseCommand):
             children.append(self._spawn("worker", ["worker", "--workers", "4"], env))
         children.append(self._spawn("web", None, env, gunicorn=[
             "campaignid.wsgi:application", "--bind", f"{host}:{port}", "--workers", str(web_workers),
-            "--threads", "8", "--worker-class", "gthread", "--timeout", "120", "--graceful-timeout", "10",
+            "--threads", "8", "--worker-class", "gthread", "--timeout", str(settings.REQUEST_TIME_LIMIT_SECONDS),
+            "--graceful-timeout", "10",
             "--log-level", "warning"]))
         self._wait_ready(f"http://{host}:{port}/health", children)
         if settings.CAMPAIGNID_SANDBOX and not no_sandbox:
