@@ -59,6 +59,18 @@ def _own_endpoint(module, base: dict[str, Any], rows: list[ChannelConfig]) -> bo
     return False
 
 
+def _check_endpoints(module, base: dict[str, Any], rows: list[ChannelConfig]) -> None:
+    """A stored endpoint the deployment no longer allows (saved before the allow-list) sends nothing."""
+    from campaignid.programs.authority import endpoint_allowed
+
+    for row in rows:
+        for name in getattr(module, "ENDPOINT_FIELDS", ()):
+            value = str((row.settings or {}).get(name) or "")
+            if value and value.rstrip("/") != str(base.get(name, "")).rstrip("/") and not endpoint_allowed(value):
+                raise NotConfigured(f"The {module.CHANNEL.kind} {name} is not an endpoint this deployment allows "
+                                    "(ENDPOINT_ALLOWLIST): an organisation administrator must set it again.")
+
+
 def resolve(kind: str, organisation_id: int, program_id: int | None = None) -> dict[str, Any]:
     """The merged configuration mapping, secrets included (never log it). The deployment's credentials are
     never merged into a row that points the account at another endpoint."""
@@ -66,6 +78,7 @@ def resolve(kind: str, organisation_id: int, program_id: int | None = None) -> d
     merged = deployment_layer(kind)
     rows = _db_rows(kind, organisation_id, program_id)
     if _own_endpoint(module, merged, rows):
+        _check_endpoints(module, merged, rows)
         for name in getattr(module, "SECRET_FIELDS", ()):
             merged.pop(name, None)
     for row in rows:

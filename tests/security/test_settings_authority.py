@@ -76,12 +76,22 @@ def test_other_organisation_never_receives_the_deployment_whatsapp_token(tenants
     resp = api_client("put", "/api/v1/integrations/whatsapp", tenants.tokens["other_admin"],
                       {"settings": {"graph_url": listener.url}})
     assert resp.status_code == 422 and resp.json()["error"]["code"] == "endpoint_not_allowed"
-    # A row written before the allow-list existed: the environment's token is not merged into it.
+    # An endpoint the deployment allows is still the organisation's own: the environment's token stays out.
+    settings.ENDPOINT_ALLOWLIST = [listener.url]
     ChannelConfig.objects.create(organisation=tenants.other, channel="whatsapp", settings={"graph_url": listener.url})
     assert "access_token" not in config.resolve("whatsapp", tenants.other.pk)
     assert config.resolve("whatsapp", tenants.org.pk)["access_token"] == WA_ENV_TOKEN
     result = probes.probe("whatsapp", tenants.other.pk)
     assert not result.ok and not listener.saw(WA_ENV_TOKEN)
+
+
+def test_endpoint_saved_before_the_allow_list_sends_nothing(tenants, org_sms, listener):
+    org_sms.settings = {"api_url": listener.url}  # set by a programme admin before the authority model
+    org_sms.save()
+    with pytest.raises(config.NotConfigured, match="ENDPOINT_ALLOWLIST"):
+        config.resolve("sms", tenants.org.pk)
+    assert not probes.probe("sms", tenants.org.pk).ok
+    assert not listener.requests
 
 
 def test_changing_an_allowed_endpoint_clears_the_stored_secret(tenants, org_sms, listener, api_client, settings):
