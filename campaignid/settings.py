@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "campaignid.distribution",
     "campaignid.api",
     "campaignid.dashboard",
+    "campaignid.ops",
 ]
 
 MIDDLEWARE = [
@@ -210,3 +211,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
     "loggers": {"huey": {"level": "WARNING"}, "django.server": {"level": "WARNING"}},
 }
+
+# Operations (docs/OPERATIONS.md): Prometheus scrape access, retention of personal data, card image cache.
+METRICS_TOKEN = env.get("METRICS_TOKEN", "") or ""
+METRICS_ALLOWED_ADDRESSES = env.get_list("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1", "::1"])
+RETENTION_DAYS = env.get_int("RETENTION_DAYS", 90)
+CARD_IMAGE_CACHE_MB = env.get_int("CARD_IMAGE_CACHE_MB", 512)

@@ -4,6 +4,7 @@ one queue consumer and the provider sandboxes until Ctrl-C, which stops all of t
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -79,6 +80,11 @@ class Command(BaseCommand):
         # The sandboxes call the service back (signed WhatsApp statuses, Orange receipts).
         env.setdefault("SANDBOX_WHATSAPP_WEBHOOK_URL", f"{base}/webhooks/whatsapp")
         env.setdefault("SANDBOX_ORANGE_DR_URL", f"{base}/webhooks/orange-sms/sandbox")
+        if "PROMETHEUS_MULTIPROC_DIR" not in env:  # every child's samples, summed by /metrics
+            metrics_dir = settings.DATA_DIR / "metrics"
+            shutil.rmtree(metrics_dir, ignore_errors=True)  # samples of a previous run are not this run's
+            metrics_dir.mkdir(parents=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         return env
 
     def _spawn(self, name: str, args: list[str] | None, env: dict, gunicorn: list[str] | None = None):
