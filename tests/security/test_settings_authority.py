@@ -165,3 +165,22 @@ def test_refused_programme_credentials_pause_that_programme_only(tenants, org_sm
     dispatch.pause_account(tenants.org.pk, tenants.p1.pk, "sms", "41", "auth", "Invalid credentials")
     assert config.paused("sms", tenants.org.pk, tenants.p1.pk) is not None  # P1 uses the organisation's account
     assert config.paused("sms", tenants.org.pk, tenants.p2.pk).program_id == tenants.p2.pk
+
+
+@pytest.mark.parametrize(("kind", "field", "real"), [
+    ("whatsapp", "graph_url", "https://graph.facebook.com"),
+    ("sms", "api_url", "https://api.orange.com"),
+    ("google_wallet", "token_url", "https://oauth2.googleapis.com/token"),
+    ("google_wallet", "api_url", "https://walletobjects.googleapis.com/walletobjects/v1"),
+    ("google_wallet", "save_url", "https://pay.google.com/gp/v/save/"),
+])
+def test_every_endpoint_field_is_guarded(tenants, listener, api_client, kind, field, real):
+    path = f"/api/v1/integrations/{kind}"
+    for url in (listener.url, f"https://evil.example@{listener.url[7:]}", real.replace("https://", "http://")):
+        refused = api_client("put", path, tenants.tokens["admin"], {"settings": {field: url}})
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "endpoint_not_allowed", url
+    own = api_client("put", path, tenants.tokens["programme_admin"],
+                     {"programme": "IpHINAT79UW", "settings": {field: real}})
+    assert own.status_code == 403 and own.json()["error"]["code"] == "endpoint_forbidden"
+    assert api_client("put", path, tenants.tokens["admin"], {"settings": {field: real}}).status_code == 200
+    assert not listener.requests
