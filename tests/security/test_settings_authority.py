@@ -39,10 +39,10 @@ def org_sms(tenants, sandbox_settings):
 def test_programme_admin_cannot_point_sms_at_its_server(tenants, org_sms, listener, api_client, who, programme):
     body = {"settings": {"api_url": listener.url}, **({"programme": programme} if programme else {})}
     resp = api_client("put", "/api/v1/integrations/sms", tenants.tokens[who], body)
+    probes.probe("sms", tenants.org.pk, tenants.p1.pk)  # the next send of the programme
+    assert not listener.saw(ORANGE_SECRET) and not listener.requests
     assert resp.status_code == 403, resp.content
     assert resp.json()["error"]["code"] in ("organisation_admin_only", "endpoint_forbidden")
-    probes.probe("sms", tenants.org.pk, tenants.p1.pk)
-    assert not listener.requests and not listener.saw(ORANGE_SECRET)
     assert not ChannelConfig.objects.filter(settings__api_url=listener.url).exists()
 
 
