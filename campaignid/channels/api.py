@@ -82,7 +82,9 @@ def put_integration(request: HttpRequest, kind: Kind, payload: IntegrationIn):
     old_settings = (row.settings or {}) if row else {}
     changed = {k: v for k, v in payload.settings.items() if v != old_settings.get(k)}
     deployment = config.deployment_layer(kind)
-    authority.check_channel_change(scope, program, endpoints, changed, [deployment.get(f, "") for f in endpoints])
+    own = bool((row.secrets if row else None) or any(payload.secrets.values()))
+    authority.check_channel_change(scope, program, endpoints, changed, [deployment.get(f, "") for f in endpoints],
+                                   own_credentials=own)
     row = row or ChannelConfig(organisation=scope.organisation, program=program, channel=kind)
     new_settings = {**old_settings, **payload.settings}
     row.secrets = authority.secrets_after(old_settings, new_settings, endpoints, row.secrets or {}, payload.secrets)

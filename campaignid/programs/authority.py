@@ -34,6 +34,10 @@ PROVIDER_ENDPOINTS = (
 )
 
 
+# Settings of the provider account itself (its pace, its daily cap): shared by every programme using it.
+ACCOUNT_FIELDS = ("rate_per_second", "messaging_limit")
+
+
 class Refused(ApiError):
     """The caller may not make this change: 403 (role) or 422 (value); the API and the dashboard show it."""
 
@@ -59,14 +63,19 @@ def require_org_admin(scope) -> None:
 
 
 def check_channel_change(scope, program, endpoint_fields: Iterable[str], changed: Mapping[str, Any],
-                         deployment_urls: Iterable[str] = ()) -> None:
-    """May this caller write these settings on the organisation row (``program`` None) or a programme row?"""
+                         deployment_urls: Iterable[str] = (), own_credentials: bool = False) -> None:
+    """May this caller write these settings on the organisation row (``program`` None) or a programme row?
+    ``own_credentials``: the programme row holds (or is given) its own account's secrets."""
     if program is None:
         require_org_admin(scope)
     else:
         require_manager(scope)
         if scope.program_ids is not None and program.pk not in scope.program_ids:
             raise Refused(403, "forbidden", _("This programme is outside your scope."))
+        if not own_credentials and any(changed.get(f) not in (None, "") for f in ACCOUNT_FIELDS):
+            raise Refused(403, "account_setting_forbidden", _(
+                "This programme sends with the organisation's account: only an organisation administrator "
+                "changes its pace and limits."))
     urls = {k: v for k, v in changed.items() if k in set(endpoint_fields) and v not in (None, "")}
     if urls and program is not None:
         raise Refused(403, "endpoint_forbidden", _("A programme cannot override a provider's endpoint URL."))

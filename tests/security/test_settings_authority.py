@@ -184,3 +184,14 @@ def test_every_endpoint_field_is_guarded(tenants, listener, api_client, kind, fi
     assert own.status_code == 403 and own.json()["error"]["code"] == "endpoint_forbidden"
     assert api_client("put", path, tenants.tokens["admin"], {"settings": {field: real}}).status_code == 200
     assert not listener.requests
+
+
+def test_programme_on_the_organisation_account_cannot_change_its_pace(tenants, org_sms, api_client):
+    token = tenants.tokens["programme_admin"]
+    shared = api_client("put", "/api/v1/integrations/sms", token,
+                        {"programme": "IpHINAT79UW", "settings": {"rate_per_second": 500}})
+    assert shared.status_code == 403 and shared.json()["error"]["code"] == "account_setting_forbidden"
+    own = api_client("put", "/api/v1/integrations/sms", token,
+                     {"programme": "IpHINAT79UW", "settings": {"rate_per_second": 2},
+                      "secrets": {"client_id": "p1-own-id", "client_secret": "p1-own-secret"}})
+    assert own.status_code == 200, own.content
