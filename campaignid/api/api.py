@@ -36,6 +36,7 @@ ROUTERS = [
     ("campaignid.channels.orange_sms.api", "api/v1/"),
     ("campaignid.channels.google_wallet.api", ""),
     ("campaignid.dhis2.api", ""),
+    ("campaignid.ops.api", "api/v1/"),
 ]
 
 
