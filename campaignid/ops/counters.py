@@ -7,6 +7,7 @@ deployment shares. A window opens at a key's first hit and lasts ``seconds``.
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from urllib.parse import urlparse
@@ -17,10 +18,17 @@ from django.db import connection
 PREFIX = "campaignid:counter:"
 
 
+@functools.cache
+def _redis_client(url: str):
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+
 def _redis():
     if urlparse(settings.QUEUE_URL).scheme not in ("redis", "rediss"):
         return None
-    return getattr(settings.HUEY.storage, "conn", None)
+    return _redis_client(settings.QUEUE_URL)
 
 
 def hit(key: str, seconds: int) -> tuple[int, float]:
@@ -76,3 +84,16 @@ def clear(key: str) -> None:
     from .models import Counter
 
     Counter.objects.filter(key=key).delete()
+
+
+def forget_all() -> None:
+    """Drop every counter of this deployment (tests; an operator lifting all locks at once)."""
+    redis = _redis()
+    if redis is not None:
+        names = list(redis.scan_iter(f"{PREFIX}{settings.QUEUE_NAME}:*", count=1000))
+        if names:
+            redis.delete(*names)
+        return
+    from .models import Counter
+
+    Counter.objects.all().delete()
