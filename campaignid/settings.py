@@ -200,11 +200,15 @@ if PRODUCTION and CAMPAIGNID_PUBLIC_URL.startswith("https://"):
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Secrets carried in URLs (Orange receipts secret, holder keys, tokens) are redacted from every log line,
+# Django's request logs and gunicorn's access log included (campaignid/lib/logredact.py).
+LOGGING_CONFIG = "campaignid.lib.logredact.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "campaignid.lib.logredact.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
     "loggers": {"huey": {"level": "WARNING"}, "django.server": {"level": "WARNING"}},
 }
