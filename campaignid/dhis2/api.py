@@ -38,7 +38,7 @@ def test_connection(request: HttpRequest, payload: ConnectionCheckIn):
     scope = manager(request)
     saved = connections.Connection.objects.filter(organisation=scope.organisation).first()
     with upstream():
-        if payload.url is None and saved is None:
+        if not payload.url and saved is None:
             raise connections.NotConfigured("No saved DHIS2 connection: send url and credentials.")
         url = connections.clean_url(payload.url or saved.url)
         if not (payload.token or payload.username or payload.password) and saved and saved.url == url:
