@@ -8,8 +8,15 @@ from ninja import NinjaAPI
 
 from . import errors
 from .auth import AUTH
+from .openapi import declare_errors
 
-api = NinjaAPI(
+
+class CampaignApi(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        return declare_errors(super().get_openapi_schema(*args, **kwargs))
+
+
+api = CampaignApi(
     title="CampaignID API",
     version="1",
     description=(
@@ -37,6 +44,7 @@ ROUTERS = [
     ("campaignid.channels.orange_sms.api", "api/v1/"),
     ("campaignid.channels.google_wallet.api", ""),
     ("campaignid.dhis2.api", ""),
+    ("campaignid.ops.api", "api/v1/"),
 ]
 
 

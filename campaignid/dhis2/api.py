@@ -40,7 +40,7 @@ def test_connection(request: HttpRequest, payload: ConnectionCheckIn):
     authority.require_org_admin(scope)
     saved = connections.Connection.objects.filter(organisation=scope.organisation).first()
     with upstream():
-        if payload.url is None and saved is None:
+        if not payload.url and saved is None:
             raise connections.NotConfigured("No saved DHIS2 connection: send url and credentials.")
         url = connections.clean_url(payload.url or saved.url)
         authority.check_dhis2_url(url)

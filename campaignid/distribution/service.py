@@ -9,6 +9,8 @@ from django.utils import timezone
 from campaignid.api.errors import ApiError
 from campaignid.cards import service as cards
 from campaignid.channels import config as channel_config
+from campaignid.channels import registry
+from campaignid.channels.base import SendError
 from campaignid.lib.mask import mask_phone
 from campaignid.lib.phone import normalise
 from campaignid.programs.api import find_beneficiary
@@ -49,6 +51,14 @@ def _check_channel_ready(channel: str, program: Program) -> str:
         raise ApiError(409, "channel_not_configured", str(exc)) from exc
 
 
+def _check_recipient(channel: str, recipient: str, program: Program) -> None:
+    """A number the provider can never reach (outside SMS coverage) is refused before any delivery exists."""
+    try:
+        registry.channel_class(channel).check_recipient(recipient, program.default_country)
+    except SendError as exc:
+        raise ApiError(422, exc.code, f"{exc.message} Nothing was sent.", {"category": exc.category}) from exc
+
+
 def _check_provider_template(program: Program, channels: list[str]) -> None:
     """Refuse to start (or resume) with a WhatsApp template Meta paused, disabled, re-categorised…"""
     from .template_guard import problem_for
@@ -67,6 +77,7 @@ def send_card(scope, enrollment_id: str, channel: str, phone_number: str | None 
     _check_template(message)
     recipient = _recipient(beneficiary, phone_number)
     account = _check_channel_ready(channel, beneficiary.program)
+    _check_recipient(channel, recipient, beneficiary.program)
     card, _ = cards.issue_card(beneficiary, actor)
     d = Delivery.objects.create(
         organisation_id=beneficiary.program.organisation_id, program=beneficiary.program, beneficiary=beneficiary,

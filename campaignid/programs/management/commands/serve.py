@@ -13,6 +13,7 @@ import urllib.request
 from urllib.parse import urlparse
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -31,7 +32,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, web_workers, no_worker, no_sandbox, **options):
         call_command("migrate", interactive=False, verbosity=0)
-        password = bootstrap()
+        password = None if settings.PRODUCTION else bootstrap()  # production: no demo account, no demo data
+        if settings.PRODUCTION and not get_user_model().objects.exists():
+            self.stdout.write("No user yet: create the first administrator with `campaignid createsuperuser`.")
         if password:
             self.stdout.write(self.style.SUCCESS(
                 f"First run: demo administrator created.\n  user: admin\n  password: {password}\n"
