@@ -94,7 +94,8 @@ def _build_jobs(rows: list[Delivery]) -> tuple[list[sender.Job], dict[int, SendE
             early[d.pk] = channel
             continue
         try:
-            jobs.append(sender.Job(d.pk, channel, compose.outgoing(d), send_before=d.claimed_until - LEASE_MARGIN))
+            jobs.append(sender.Job(d.pk, channel, compose.outgoing(d), send_before=d.claimed_until - LEASE_MARGIN,
+                                   batch_id=d.batch_id))
         except compose.ComposeError as exc:
             early[d.pk] = SendError(exc.code, exc.category, str(exc))
         except Exception as exc:
@@ -116,8 +117,16 @@ def run_chunk(rows: list[Delivery]) -> dict[str, int]:
 
     if early:
         record_some(early)
-    sender.run(jobs, record_some)
+    sender.run(jobs, record_some, holds=held_batches)
     return dict(counts)
+
+
+HOLDING_STATES = (Batch.State.PAUSED, Batch.State.CANCELLED)
+
+
+def held_batches(batch_ids: set[str]) -> dict[str, str]:
+    """Which of these batches were paused or cancelled (their unsent deliveries must go back)."""
+    return dict(Batch.objects.filter(pk__in=batch_ids, state__in=HOLDING_STATES).values_list("id", "state"))
 
 
 def dispatch_once(limit: int = CHUNK) -> int:
@@ -163,6 +172,23 @@ def _on_error(d: Delivery, err: SendError, now: datetime, paused: set) -> Delive
     return DeliveryEvent(delivery=d, at=now, kind="status", status=Status.FAILED, source="dispatch", details=details)
 
 
+def _on_held(d: Delivery, held: sender.Held, now: datetime, moved: set[int]) -> DeliveryEvent:
+    """Claimed but never handed to the provider: not an attempt. Back to pending for a paused batch
+    (due again on resume), failed as cancelled for a cancelled one."""
+    d.attempts = max(0, d.attempts - 1)
+    details = {"batch_state": held.state}
+    if d.pk in moved:
+        return DeliveryEvent(delivery=d, at=now, kind="returned_unsent", source="dispatch", details=details)
+    if held.state == Batch.State.CANCELLED:
+        d.error_code = d.error_category = "cancelled"
+        d.error_detail, d.retryable, d.next_attempt_at = "Cancelled before sending.", False, None
+        machine.apply(d, Status.FAILED, now)
+        return DeliveryEvent(delivery=d, at=now, kind="status", status=Status.FAILED, source="dispatch",
+                             details={**details, "error_category": "cancelled"})
+    d.next_attempt_at = now
+    return DeliveryEvent(delivery=d, at=now, kind="returned_unsent", source="dispatch", details=details)
+
+
 RECORD_FIELDS = ["status", "provider_message_id", "attempts", "next_attempt_at", "claimed_until", "error_code",
                  "error_category", "error_detail", "retryable", "sent_at", "delivered_at", "read_at", "failed_at",
                  "updated_at"]
@@ -199,6 +225,8 @@ def record(rows: list[Delivery], outcomes: dict[int, object]) -> dict[str, int]:
             d.claimed_until, d.updated_at = None, now
             if isinstance(outcome, SendResult):
                 events.append(_on_success(d, outcome, now))
+            elif isinstance(outcome, sender.Held):
+                events.append(_on_held(d, outcome, now, moved))
             elif d.pk in moved:  # a callback already settled it; this late error changes nothing
                 events.append(DeliveryEvent(delivery=d, at=now, kind="late_error", source="dispatch",
                                             details={"error_code": outcome.code}))

@@ -142,6 +142,24 @@ def refresh_counters(batch_id: str) -> Batch:
     return batch
 
 
+def cancel_pending(batch_id: str) -> int:
+    """Fail what a cancelled batch still has waiting; deliveries being sent right now finish (or come back
+    unsent) and keep their real outcome. The sweeper runs it again for retries scheduled meanwhile."""
+    from django.db.models import Q
+
+    now = timezone.now()
+    pending = Delivery.objects.filter(batch_id=batch_id, status=Status.PENDING).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    ids = list(pending.values_list("id", flat=True))
+    Delivery.objects.filter(pk__in=ids, status=Status.PENDING).update(
+        status=Status.FAILED, failed_at=now, error_category="cancelled", error_code="cancelled",
+        error_detail="Cancelled before sending.", next_attempt_at=None, retryable=False, updated_at=now)
+    DeliveryEvent.objects.bulk_create([DeliveryEvent(delivery_id=pk, kind="status", status=Status.FAILED,
+                                                     source="api", details={"error_category": "cancelled"})
+                                       for pk in ids], batch_size=1000)
+    return len(ids)
+
+
 def unexpanded(now: datetime, stale_after: timedelta = timedelta(minutes=5)) -> list[str]:
     """Batches whose expansion was lost (a worker died mid-way): nothing new for ``stale_after``."""
     from django.db.models import Max

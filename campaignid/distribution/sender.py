@@ -23,6 +23,7 @@ log = logging.getLogger("campaignid.distribution.sender")
 CONCURRENCY = 64
 FLUSH_SECONDS = 0.5
 RECORD_TRIES = 5
+HOLD_POLL_SECONDS = 0.5  # how often a running chunk looks whether its batches were paused or cancelled
 
 
 @dataclass
@@ -31,18 +32,31 @@ class Job:
     channel: Channel
     message: OutgoingMessage
     send_before: datetime | None = None  # the claim's lease, less a margin: later, another worker may take it
+    batch_id: str | None = None
 
 
-Outcome = SendResult | SendError
+@dataclass(frozen=True)
+class Held:
+    """Not handed to the provider: its batch was paused or cancelled while the chunk was sending."""
+
+    state: str
+
+
+Outcome = SendResult | SendError | Held
 
 
 def _lease_over(job: Job) -> bool:
     return job.send_before is not None and datetime.now(UTC) >= job.send_before
 
 
-async def _send_one(job: Job, session, pacer: Pacer, gate: asyncio.Semaphore, stopped: dict) -> Outcome:
+async def _send_one(job: Job, session, pacer: Pacer, gate: asyncio.Semaphore, stopped: dict,
+                    holds: dict[str, str]) -> Outcome:
     async with gate:
-        await pacer.wait()
+        def held() -> bool:
+            return job.batch_id in holds
+
+        if held() or not await pacer.wait(abort=held):
+            return Held(holds[job.batch_id])
         if _lease_over(job):  # slow account, big chunk: hand the rest back rather than risk a double send
             return SendError("lease_expired", "rate_limited", "Not sent before the claim ran out; retried.",
                              retryable=True, throttled=True, retry_after=1.0)
@@ -111,10 +125,43 @@ class _Recorder:
                 self.executor.shutdown(wait=True)
 
 
+class _Holds:
+    """Keeps ``holds`` (batch ID → state) current while a chunk sends, asking the blocking ``lookup``
+    on a helper thread every ``HOLD_POLL_SECONDS``: a pause or a cancel reaches jobs not yet sent."""
+
+    def __init__(self, batch_ids: set[str], lookup: Callable[[set[str]], dict[str, str]] | None) -> None:
+        self.batch_ids, self.lookup = batch_ids, lookup
+        self.holds: dict[str, str] = {}
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="holds") if lookup else None
+
+    async def watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(HOLD_POLL_SECONDS)
+            try:
+                self.holds.update(await loop.run_in_executor(self.executor, self.lookup, self.batch_ids))
+            except Exception:  # a database hiccup: keep sending, look again next time
+                log.exception("cannot read the state of batches %s", sorted(self.batch_ids))
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.submit(_close_connections).result()
+            self.executor.shutdown(wait=True)
+
+
+def _close_connections() -> None:
+    from django.db import connections
+
+    connections.close_all()
+
+
 async def send_jobs(jobs: list[Job], record: Callable[[dict[int, Outcome]], None],
-                    concurrency: int = CONCURRENCY) -> None:
+                    concurrency: int = CONCURRENCY,
+                    holds: Callable[[set[str]], dict[str, str]] | None = None) -> None:
     """Send every job; pacing is per provider account and shared with other workers. Outcomes are
-    recorded as they arrive (every ``FLUSH_SECONDS``) and all of them before this returns."""
+    recorded as they arrive (every ``FLUSH_SECONDS``) and all of them before this returns. ``holds``
+    names the batches among the given ones that must stop (paused, cancelled): their jobs not yet
+    handed to the provider come back as ``Held``."""
     pacers: dict[str, Pacer] = {}
     for job in jobs:
         key = job.channel.account_key
@@ -124,19 +171,27 @@ async def send_jobs(jobs: list[Job], record: Callable[[dict[int, Outcome]], None
     recorder = _Recorder(record)
 
     stopped: dict[str, SendError] = {}
+    batch_ids = {job.batch_id for job in jobs if job.batch_id}
+    watcher = _Holds(batch_ids, holds if batch_ids else None)
+    watching = asyncio.ensure_future(watcher.watch()) if watcher.lookup else None
 
     async def one(job: Job, session) -> None:
-        outcome = await _send_one(job, session, pacers[job.channel.account_key], gate, stopped)
+        outcome = await _send_one(job, session, pacers[job.channel.account_key], gate, stopped, watcher.holds)
         await recorder.add(job.delivery_id, outcome)
 
     try:
         async with client_session(limit=concurrency, limit_per_host=concurrency) as session:
             await asyncio.gather(*(one(job, session) for job in jobs))
     finally:
+        if watching is not None:
+            watching.cancel()
+            await asyncio.gather(watching, return_exceptions=True)
+        watcher.close()
         await recorder.close()
 
 
-def run(jobs: list[Job], record: Callable[[dict[int, Outcome]], None]) -> None:
+def run(jobs: list[Job], record: Callable[[dict[int, Outcome]], None],
+        holds: Callable[[set[str]], dict[str, str]] | None = None) -> None:
     """Run a chunk on a fresh event loop (worker threads each get their own)."""
     if jobs:
-        asyncio.run(send_jobs(jobs, record))
+        asyncio.run(send_jobs(jobs, record, holds=holds))

@@ -129,6 +129,10 @@ def sweep() -> None:
         expand(batch_id)
     for batch_id in Batch.objects.filter(state=Batch.State.RUNNING).values_list("id", flat=True):
         engine.refresh_counters(batch_id)
+    cancelled = Batch.objects.filter(state=Batch.State.CANCELLED, deliveries__status=Status.PENDING).distinct()
+    for batch_id in cancelled.values_list("id", flat=True):  # retries scheduled while it was being cancelled
+        if engine.cancel_pending(batch_id):
+            engine.refresh_counters(batch_id)
     engine.fallback_overdue(now)
     from . import inbox
 
