@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import aiohttp
+
 from campaignid.channels.base import Channel, OutgoingMessage, SendError, SendResult
 from campaignid.lib.http import client_session
 
@@ -43,6 +45,13 @@ class Held:
 
 
 Outcome = SendResult | SendError | Held
+
+
+def _timeout() -> aiohttp.ClientTimeout:
+    from django.conf import settings
+
+    total = float(settings.PROVIDER_TIMEOUT_SECONDS)
+    return aiohttp.ClientTimeout(total=total, connect=min(10.0, total), sock_read=total)
 
 
 def _lease_over(job: Job) -> bool:
@@ -180,7 +189,7 @@ async def send_jobs(jobs: list[Job], record: Callable[[dict[int, Outcome]], None
         await recorder.add(job.delivery_id, outcome)
 
     try:
-        async with client_session(limit=concurrency, limit_per_host=concurrency) as session:
+        async with client_session(limit=concurrency, limit_per_host=concurrency, timeout=_timeout()) as session:
             await asyncio.gather(*(one(job, session) for job in jobs))
     finally:
         if watching is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, ClassVar
 
 import aiohttp
@@ -27,9 +26,7 @@ class OrangeSmsChannel(Channel):
 
     @property
     def account_key(self) -> str:
-        """``sms:<digest of the client id>``: the client id is a credential, so it is not shown as is."""
-        digest = hashlib.sha256(f"{self.config.api_url}|{self.config.client_id}".encode()).hexdigest()[:12]
-        return f"sms:{digest}"
+        return self.config.account_key
 
     @property
     def rate_per_second(self) -> float:
