@@ -47,13 +47,17 @@ class SendError(Exception):
     ``scope`` says what the failure blocks: ``message`` (only this one), ``recipient`` (delay this
     recipient only), ``account`` (pause the whole sending account and alert an admin).
     ``throttled`` marks rate-limit answers: they slow the pace and never count as a failed attempt.
+    ``ambiguous`` marks failures after the request may have reached the provider (a timeout, a connection
+    reset once the request was written): the outcome is unknown and is resolved before any resend.
     """
 
     def __init__(self, code: str, category: str, message: str = "", *, retryable: bool = False,
-                 retry_after: float | None = None, scope: str = "message", throttled: bool = False) -> None:
+                 retry_after: float | None = None, scope: str = "message", throttled: bool = False,
+                 ambiguous: bool = False) -> None:
         super().__init__(message or CATEGORIES.get(category, category))
         self.code, self.category, self.retryable = str(code), category, retryable
         self.retry_after, self.scope, self.throttled = retry_after, scope, throttled
+        self.ambiguous = ambiguous
         self.message = message or CATEGORIES.get(category, category)
 
     def __repr__(self) -> str:

@@ -84,6 +84,8 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    in_doubt_since = models.DateTimeField(
+        null=True, blank=True, help_text=_("Handed to the provider, outcome not known: resolved before a resend."))
     error_code = models.CharField(max_length=40, blank=True)
     error_category = models.CharField(max_length=40, blank=True)
     error_detail = models.CharField(max_length=500, blank=True)

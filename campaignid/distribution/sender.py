@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import aiohttp
 
@@ -54,23 +55,29 @@ def _timeout() -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=total, connect=min(10.0, total), sock_read=total)
 
 
-def _lease_over(job: Job) -> bool:
-    return job.send_before is not None and datetime.now(UTC) >= job.send_before
+def _lease_over(job: Job, control: _Control) -> bool:
+    until = control.send_before or job.send_before
+    return until is not None and datetime.now(UTC) >= until
+
+
+NOT_YET_SENT = SendError("lease_expired", "rate_limited", "Not sent before the claim ran out; retried.",
+                         retryable=True, throttled=True, retry_after=1.0)
 
 
 async def _send_one(job: Job, session, pacer: Pacer, gate: asyncio.Semaphore, stopped: dict,
-                    holds: dict[str, str]) -> Outcome:
+                    control: _Control) -> Outcome:
     async with gate:
         def held() -> bool:
-            return job.batch_id in holds
+            return job.batch_id in control.holds
 
         if held() or not await pacer.wait(abort=held):
-            return Held(holds[job.batch_id])
-        if _lease_over(job):  # slow account, big chunk: hand the rest back rather than risk a double send
-            return SendError("lease_expired", "rate_limited", "Not sent before the claim ran out; retried.",
-                             retryable=True, throttled=True, retry_after=1.0)
+            return Held(control.holds[job.batch_id])
+        if _lease_over(job, control):  # the claim was not renewed: another worker may take it now
+            return NOT_YET_SENT
         if job.channel.account_key in stopped:  # the provider refused the account moments ago
             return stopped[job.channel.account_key]
+        if not await control.hand_over(job.delivery_id):  # no longer ours, or cannot say it left
+            return NOT_YET_SENT
         try:
             return await job.channel.send(session, job.message)
         except SendError as exc:
@@ -82,7 +89,79 @@ async def _send_one(job: Job, session, pacer: Pacer, gate: asyncio.Semaphore, st
         except Exception as exc:  # a bug or an unexpected library error must not lose the chunk
             log.exception("unexpected error sending delivery %s on %s", job.delivery_id, job.channel.kind)
             return SendError("internal", "provider_down", f"Unexpected error: {type(exc).__name__}",
-                             retryable=True)
+                             retryable=True, ambiguous=True)
+
+
+class Claim(Protocol):
+    """What the database side offers a chunk while it sends (blocking calls, run on a helper thread)."""
+
+    renew_every: float
+
+    def holds(self, batch_ids: set[str]) -> dict[str, str]: ...  # batches paused or cancelled meanwhile
+    def renew(self) -> datetime | None: ...  # extend the lease (heartbeat); the new send-before time
+    def hand_over(self, delivery_ids: list[int]) -> set[int]: ...  # mark "may have left"; those still ours
+    def close(self) -> None: ...
+
+
+class _Control:
+    """The chunk's live view of its claim: paused/cancelled batches (looked up every
+    ``HOLD_POLL_SECONDS``), the lease renewed every ``renew_every`` seconds, and the hand-over of each
+    message, recorded in small groups before it is sent, so a worker killed mid-chunk leaves rows that are
+    either surely unsent (taken over at once) or in doubt (resolved before any resend)."""
+
+    def __init__(self, claim: Claim | None, batch_ids: set[str]) -> None:
+        self.claim, self.batch_ids = claim, batch_ids
+        self.holds: dict[str, str] = {}
+        self.send_before: datetime | None = None
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claim") if claim else None
+        self._waiting: dict[int, asyncio.Future] = {}
+        self._flushing = False
+
+    async def watch(self) -> None:
+        if self.claim is None:
+            return
+        loop, last_renew = asyncio.get_running_loop(), time.monotonic()
+        while True:
+            await asyncio.sleep(HOLD_POLL_SECONDS)
+            try:
+                if self.batch_ids:
+                    self.holds.update(await loop.run_in_executor(self.executor, self.claim.holds, self.batch_ids))
+                if time.monotonic() - last_renew >= self.claim.renew_every:
+                    last_renew = time.monotonic()
+                    self.send_before = await loop.run_in_executor(self.executor, self.claim.renew)
+            except Exception:  # a database hiccup: the lease runs out on its own, sending stops in time
+                log.exception("cannot check or renew a claim of %d batches", len(self.batch_ids))
+
+    async def hand_over(self, delivery_id: int) -> bool:
+        if self.claim is None:
+            return True
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[delivery_id] = future
+        if not self._flushing:
+            asyncio.ensure_future(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        self._flushing = True
+        loop = asyncio.get_running_loop()
+        try:
+            while self._waiting:
+                await asyncio.sleep(0)  # let the other jobs of this turn join the group
+                group, self._waiting = self._waiting, {}
+                try:
+                    ours = await loop.run_in_executor(self.executor, self.claim.hand_over, list(group))
+                except Exception:
+                    log.exception("cannot record the hand-over of %d messages; not sent", len(group))
+                    ours = set()
+                for pk, future in group.items():
+                    future.set_result(pk in ours)
+        finally:
+            self._flushing = False
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.submit(self.claim.close).result()
+            self.executor.shutdown(wait=True)
 
 
 class _Recorder:
@@ -134,43 +213,12 @@ class _Recorder:
                 self.executor.shutdown(wait=True)
 
 
-class _Holds:
-    """Keeps ``holds`` (batch ID → state) current while a chunk sends, asking the blocking ``lookup``
-    on a helper thread every ``HOLD_POLL_SECONDS``: a pause or a cancel reaches jobs not yet sent."""
-
-    def __init__(self, batch_ids: set[str], lookup: Callable[[set[str]], dict[str, str]] | None) -> None:
-        self.batch_ids, self.lookup = batch_ids, lookup
-        self.holds: dict[str, str] = {}
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="holds") if lookup else None
-
-    async def watch(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(HOLD_POLL_SECONDS)
-            try:
-                self.holds.update(await loop.run_in_executor(self.executor, self.lookup, self.batch_ids))
-            except Exception:  # a database hiccup: keep sending, look again next time
-                log.exception("cannot read the state of batches %s", sorted(self.batch_ids))
-
-    def close(self) -> None:
-        if self.executor is not None:
-            self.executor.submit(_close_connections).result()
-            self.executor.shutdown(wait=True)
-
-
-def _close_connections() -> None:
-    from django.db import connections
-
-    connections.close_all()
-
-
 async def send_jobs(jobs: list[Job], record: Callable[[dict[int, Outcome]], None],
-                    concurrency: int = CONCURRENCY,
-                    holds: Callable[[set[str]], dict[str, str]] | None = None) -> None:
+                    concurrency: int = CONCURRENCY, claim: Claim | None = None) -> None:
     """Send every job; pacing is per provider account and shared with other workers. Outcomes are
-    recorded as they arrive (every ``FLUSH_SECONDS``) and all of them before this returns. ``holds``
-    names the batches among the given ones that must stop (paused, cancelled): their jobs not yet
-    handed to the provider come back as ``Held``."""
+    recorded as they arrive (every ``FLUSH_SECONDS``) and all of them before this returns. With a
+    ``claim``, the lease is renewed while sending, each message is marked handed over before it leaves,
+    and jobs of batches paused or cancelled meanwhile come back as ``Held`` unsent."""
     pacers: dict[str, Pacer] = {}
     for job in jobs:
         key = job.channel.account_key
@@ -180,27 +228,24 @@ async def send_jobs(jobs: list[Job], record: Callable[[dict[int, Outcome]], None
     recorder = _Recorder(record)
 
     stopped: dict[str, SendError] = {}
-    batch_ids = {job.batch_id for job in jobs if job.batch_id}
-    watcher = _Holds(batch_ids, holds if batch_ids else None)
-    watching = asyncio.ensure_future(watcher.watch()) if watcher.lookup else None
+    control = _Control(claim, {job.batch_id for job in jobs if job.batch_id})
+    watching = asyncio.ensure_future(control.watch())
 
     async def one(job: Job, session) -> None:
-        outcome = await _send_one(job, session, pacers[job.channel.account_key], gate, stopped, watcher.holds)
+        outcome = await _send_one(job, session, pacers[job.channel.account_key], gate, stopped, control)
         await recorder.add(job.delivery_id, outcome)
 
     try:
         async with client_session(limit=concurrency, limit_per_host=concurrency, timeout=_timeout()) as session:
             await asyncio.gather(*(one(job, session) for job in jobs))
     finally:
-        if watching is not None:
-            watching.cancel()
-            await asyncio.gather(watching, return_exceptions=True)
-        watcher.close()
+        watching.cancel()
+        await asyncio.gather(watching, return_exceptions=True)
         await recorder.close()
+        control.close()
 
 
-def run(jobs: list[Job], record: Callable[[dict[int, Outcome]], None],
-        holds: Callable[[set[str]], dict[str, str]] | None = None) -> None:
+def run(jobs: list[Job], record: Callable[[dict[int, Outcome]], None], claim: Claim | None = None) -> None:
     """Run a chunk on a fresh event loop (worker threads each get their own)."""
     if jobs:
-        asyncio.run(send_jobs(jobs, record, holds=holds))
+        asyncio.run(send_jobs(jobs, record, claim=claim))

@@ -4,19 +4,18 @@ provider goes back unsent within about two seconds (a slow SMS batch, against th
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
 
 import pytest
 from django.conf import settings
-from django.db import connections
 
 from campaignid.channels.models import ChannelConfig
 from campaignid.distribution import dispatch, engine
 from campaignid.distribution.compose import correlation_key
 from campaignid.distribution.models import Delivery, DeliveryEvent
 from campaignid.distribution.service import create_distribution, set_state
+from campaignid.lib.testing import in_thread
 from campaignid.programs.access import Scope
 from campaignid.sandbox.testing import control
 
@@ -44,18 +43,6 @@ def _slow_batch(org, program):
     return batch
 
 
-def _sending_in_background() -> threading.Thread:
-    def work():
-        try:
-            dispatch.dispatch_once()
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    return thread
-
-
 def _wait_for_posts(sandbox, n: int, seconds: float = 20) -> None:
     deadline = time.monotonic() + seconds
     while len(_posts(sandbox)) < n:
@@ -75,7 +62,7 @@ def slow_batch(sandbox_settings, make_org, make_beneficiary):
 def _act_and_measure(sandbox, org, batch, action: str) -> tuple[int, int, float]:
     """Start sending, ``action`` the batch after a few messages; returns (posts when acted, posts in the
     end, seconds the claimed chunk took to hand its rest back)."""
-    thread = _sending_in_background()
+    thread = in_thread(dispatch.dispatch_once)
     _wait_for_posts(sandbox, 4)
     set_state(Scope(org), batch.pk, action)
     acted_at, acted_wall, at_action = time.monotonic(), time.time(), len(_posts(sandbox))

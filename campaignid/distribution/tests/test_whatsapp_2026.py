@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +23,7 @@ from campaignid.distribution import costs
 from campaignid.distribution.models import Alert, Batch, Contact, Delivery, DeliveryEvent, Rate, RateCard
 from campaignid.distribution.service import create_distribution
 from campaignid.lib.mask import mask_phone
+from campaignid.lib.testing import eventually
 from campaignid.programs.access import Scope
 from campaignid.sandbox.testing import control
 
@@ -262,12 +262,7 @@ def test_costs_use_the_card_in_force_on_the_day_and_count_free_and_unpriced_mess
 # --- bulk send to users with usernames ----------------------------------------------------------------
 
 def _wait(predicate, seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+    return eventually(predicate, seconds)
 
 
 @pytest.mark.django_db(transaction=True)
