@@ -21,7 +21,7 @@ from campaignid.channels import stale_media
 from campaignid.channels.base import SendError, SendResult
 from campaignid.lib import env
 
-from . import bulk, compose, leases, rules, sender
+from . import bulk, compose, leases, pauses, rules, sender
 from . import status as machine
 from .limits import daily_limit
 from .models import Alert, Batch, Delivery, DeliveryEvent, Status
@@ -43,7 +43,8 @@ def _blocked_q(now: datetime) -> Q:
     capped = compose.capped_accounts(now)
     if capped:
         blocked |= Q(provider_account__in=capped)
-    return blocked
+    by_country = pauses.blocked_q(now)
+    return blocked if by_country is None else blocked | by_country
 
 
 def claim(limit: int = CHUNK, only_ids: list[int] | None = None, now: datetime | None = None) -> list[Delivery]:
@@ -163,7 +164,8 @@ def _on_error(d: Delivery, err: SendError, now: datetime, paused: set) -> Delive
             d.attempts = max(0, d.attempts - 1)  # waiting on the provider is not a failed attempt
         wait = ACCOUNT_PAUSE.total_seconds() if err.scope == "account" else (err.retry_after or rules.THROTTLE_DEFAULT)
         if err.scope == "account":
-            paused.add((d.organisation_id, d.program_id, d.channel, err.code, err.category, err.message))
+            paused.add((d.organisation_id, d.program_id, d.channel, err.code, err.category, err.message,
+                        err.country))
         d.retryable, d.next_attempt_at = True, now + timedelta(seconds=wait)
         return DeliveryEvent(delivery=d, at=now, kind="deferred", source="dispatch", details=details)
     if err.retryable and not too_old and d.attempts < rules.MAX_ATTEMPTS:
@@ -257,8 +259,11 @@ def record(rows: list[Delivery], outcomes: dict[int, object], chunk: leases.Chun
             counts[events[-1].kind + (f":{events[-1].status}" if events[-1].status else "")] += 1
         bulk.save_fields(rows, RECORD_FIELDS)
         DeliveryEvent.objects.bulk_create(events, batch_size=1000)
-        for item in paused:
-            pause_account(*item, now=now)
+        for *item, country in paused:
+            if country:
+                pauses.pause_country(item[0], item[2], country, *item[3:], now=now)
+            else:
+                pause_account(*item, now=now)
     failed = [d for d in rows if d.status == Status.FAILED and d.pk not in moved]
     if failed:
         from .hooks import after_failure

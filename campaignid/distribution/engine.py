@@ -94,7 +94,7 @@ def expand_batch(batch_id: str) -> int:
     Batch.objects.filter(pk=batch.pk, state=Batch.State.QUEUED).update(
         state=Batch.State.SCHEDULED if batch.scheduled_at and batch.scheduled_at > timezone.now()
         else Batch.State.RUNNING, started_at=timezone.now())
-    created, last_id = 0, 0
+    created, last_id, checked = 0, 0, False
     while True:
         chunk = list(qs.filter(id__gt=last_id)[:EXPAND_CHUNK])
         if not chunk or Batch.objects.filter(pk=batch.pk, state=Batch.State.CANCELLED).exists():
@@ -103,6 +103,10 @@ def expand_batch(batch_id: str) -> int:
         issued = cards.issue_cards_bulk([b for b in chunk if not _blocked_reason(b, channel)], batch.created_by)
         created += _insert([_delivery_for(batch, batch.program, b, issued.get(b.pk), channel, account, due)
                             for b in chunk])
+        if channel == "sms" and not checked:  # countries with an empty bundle wait before any send
+            from .pauses import check_balances
+
+            checked = check_balances(batch.organisation_id, batch.program_id) is not None
         from .tasks import kick
 
         kick()  # the first chunks go out while the rest is being created

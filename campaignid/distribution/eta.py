@@ -31,8 +31,11 @@ def progress(batch: Batch) -> dict:
     done = batch.total - batch.pending
     recent = Delivery.objects.filter(batch=batch, sent_at__gte=now - WINDOW).count()
     observed = recent / WINDOW.total_seconds()
+    from .pauses import waiting
+
     out = {"done": done, "percent": round(100 * done / batch.total, 1) if batch.total else 0.0,
-           "rate_per_second": round(observed, 2), "eta_seconds": None, "eta_reason": None}
+           "rate_per_second": round(observed, 2), "eta_seconds": None, "eta_reason": None,
+           "waiting_countries": waiting(batch, now) if batch.pending else []}
     if batch.state not in (Batch.State.RUNNING, Batch.State.SCHEDULED, Batch.State.QUEUED) or not batch.pending:
         return out
     provider_rate, daily_limit = _provider_rate(batch)

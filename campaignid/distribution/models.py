@@ -155,6 +155,28 @@ class Alert(models.Model):
         return f"{self.channel} {self.code}: {self.message[:60]}"
 
 
+class CountryPause(models.Model):
+    """A provider refused one country of an account (that country's SMS bundle is used up, its sender name
+    is not approved): sending there waits; the account's other countries keep going."""
+
+    organisation = models.ForeignKey("programs.Organisation", on_delete=models.CASCADE, related_name="country_pauses")
+    channel = models.CharField(max_length=20)
+    country = models.CharField(max_length=2, help_text=_("ISO 3166 alpha-2 of the recipients held."))
+    dial_prefix = models.CharField(max_length=8)
+    code = models.CharField(max_length=40)
+    category = models.CharField(max_length=40)
+    reason = models.CharField(max_length=300, blank=True)
+    paused_until = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "channel", "country"],
+                                               name="uniq_country_pause")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.country}: {self.code}"
+
+
 class IdempotencyRecord(models.Model):
     """The first answer to a request sent with an ``Idempotency-Key``; a retry gets it back."""
 

@@ -19,6 +19,7 @@ import aiohttp
 
 from campaignid.channels.base import Channel, OutgoingMessage, SendError, SendResult
 from campaignid.lib.http import client_session
+from campaignid.lib.phone import dial_prefix
 
 from .pacing import Pacer
 
@@ -74,8 +75,8 @@ async def _send_one(job: Job, session, pacer: Pacer, gate: asyncio.Semaphore, st
             return Held(control.holds[job.batch_id])
         if _lease_over(job, control):  # the claim was not renewed: another worker may take it now
             return NOT_YET_SENT
-        if job.channel.account_key in stopped:  # the provider refused the account moments ago
-            return stopped[job.channel.account_key]
+        if refused := _refused(stopped, job):  # the provider refused the account (or country) moments ago
+            return refused
         if not await control.hand_over(job.delivery_id):  # no longer ours, or cannot say it left
             return NOT_YET_SENT
         try:
@@ -84,12 +85,20 @@ async def _send_one(job: Job, session, pacer: Pacer, gate: asyncio.Semaphore, st
             if exc.throttled and exc.scope != "recipient":
                 pacer.slow_down(exc.retry_after or 2.0)
             if exc.scope == "account":
-                stopped[job.channel.account_key] = exc
+                stopped[(job.channel.account_key, dial_prefix(exc.country) if exc.country else "")] = exc
             return exc
         except Exception as exc:  # a bug or an unexpected library error must not lose the chunk
             log.exception("unexpected error sending delivery %s on %s", job.delivery_id, job.channel.kind)
             return SendError("internal", "provider_down", f"Unexpected error: {type(exc).__name__}",
                              retryable=True, ambiguous=True)
+
+
+def _refused(stopped: dict[tuple[str, str], SendError], job: Job) -> SendError | None:
+    """The refusal of this job's account, or of its recipient's country on that account, if any."""
+    for (account, prefix), exc in stopped.items():
+        if account == job.channel.account_key and job.message.recipient.startswith(prefix):
+            return exc
+    return None
 
 
 class Claim(Protocol):
@@ -227,7 +236,7 @@ async def send_jobs(jobs: list[Job], record: Callable[[dict[int, Outcome]], None
     gate = asyncio.Semaphore(concurrency)
     recorder = _Recorder(record)
 
-    stopped: dict[str, SendError] = {}
+    stopped: dict[tuple[str, str], SendError] = {}
     control = _Control(claim, {job.batch_id for job in jobs if job.batch_id})
     watching = asyncio.ensure_future(control.watch())
 

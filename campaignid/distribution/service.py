@@ -14,7 +14,7 @@ from campaignid.lib.phone import normalise
 from campaignid.programs.api import find_beneficiary
 from campaignid.programs.models import Program
 
-from . import dispatch, engine, messages
+from . import dispatch, engine, messages, pauses
 from .models import Batch, Delivery, DeliveryEvent, Status
 
 CHANNELS = ("whatsapp", "sms", "google_wallet")
@@ -150,6 +150,7 @@ def resume_channel(organisation, kind: str) -> int:
 
     now = timezone.now()
     ChannelConfig.objects.filter(organisation=organisation, channel=kind).update(paused_until=None, paused_reason="")
+    pauses.lift(organisation.pk, kind, now=now)
     Alert.objects.filter(organisation=organisation, channel=kind, resolved_at__isnull=True).update(resolved_at=now)
     # Only deliveries held back by the provider (retryable), never those scheduled for later.
     held = Delivery.objects.filter(organisation=organisation, channel=kind, status=Status.PENDING, retryable=True,

@@ -18,7 +18,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from campaignid.lib import env
 
-from . import dispatch, engine
+from . import dispatch, engine, pauses
 from .models import Batch, Delivery, Status
 
 log = logging.getLogger("campaignid.distribution.tasks")
@@ -134,6 +134,7 @@ def sweep() -> None:
         if engine.cancel_pending(batch_id):
             engine.refresh_counters(batch_id)
     engine.fallback_overdue(now)
+    pauses.check_waiting_batches()
     from . import inbox
 
     if inbox.backlog():

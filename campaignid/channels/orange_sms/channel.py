@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from campaignid.channels.base import Channel, OutgoingMessage, SendResult, StatusUpdate
 
 from . import conf, receipts
+from .balance import balance
 from .send import send as send_sms
 
 
@@ -34,6 +35,11 @@ class OrangeSmsChannel(Channel):
 
     async def send(self, session: aiohttp.ClientSession, message: OutgoingMessage) -> SendResult:
         return await send_sms(session, self.config, message)
+
+    async def fetch_balance(self, session: aiohttp.ClientSession) -> dict[str, int]:
+        """Usable units per country: expired bundles count as none."""
+        return {iso2: 0 if entry["expired"] else int(entry["units"])
+                for iso2, entry in (await balance(session, self.config)).items()}
 
     @classmethod
     def parse_callback(cls, request: HttpRequest, configs: list[dict[str, Any]], token: str = "") -> list[StatusUpdate]:
