@@ -91,6 +91,8 @@ def expand_batch(batch_id: str) -> int:
     account = account_key(channel, batch.program)
     due = batch.scheduled_at or timezone.now()
     qs = selection_queryset(scope, batch.program, batch.selection, channel).select_related("program")
+    if batch.planned is None:  # what the ETA counts while deliveries are still being created
+        Batch.objects.filter(pk=batch.pk).update(planned=qs.count())
     Batch.objects.filter(pk=batch.pk, state=Batch.State.QUEUED).update(
         state=Batch.State.SCHEDULED if batch.scheduled_at and batch.scheduled_at > timezone.now()
         else Batch.State.RUNNING, started_at=timezone.now())

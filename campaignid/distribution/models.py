@@ -51,6 +51,7 @@ class Batch(models.Model):
     read = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
+    planned = models.PositiveIntegerField(null=True, blank=True, help_text=_("Recipients selected when it started."))
     created_by = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
