@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from campaignid.api.errors import ApiError
 from campaignid.cards.service import issue_card
@@ -93,7 +94,8 @@ def test_a_status_without_phone_whose_message_id_was_never_saved_is_matched_by_t
                            user_id=BSUID)
     waiting = Delivery.objects.create(organisation=earlier.organisation, program=earlier.program,
                                       beneficiary=earlier.beneficiary, channel="whatsapp", status="pending",
-                                      recipient=MOBILE, provider_account=f"whatsapp:{PNID}")
+                                      recipient=MOBILE, provider_account=f"whatsapp:{PNID}",
+                                      in_doubt_since=timezone.now())  # handed to Meta, answer never recorded
     post(client, recorded("status_delivered_username_no_phone.json"))
     waiting.refresh_from_db()
     assert (waiting.status, waiting.provider_message_id) == ("delivered", WAMID)
