@@ -74,6 +74,7 @@ ERRORS: dict[tuple[str, str], dict[int, list[str]]] = {
     ("get", "/dhis2/sync-schedule"): DHIS2,
     ("post", "/dhis2/sync-schedule"): DHIS2,
     ("post", "/dhis2/sync"): DHIS2,
+    ("get", "/dhis2/sync-runs"): {404: ["programme_not_found"]},
     ("get", "/dhis2/sync-runs/{run_id}"): {404: ["not_found"]},
 }
 

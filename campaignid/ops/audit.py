@@ -40,7 +40,8 @@ def record(action: str, *, organisation=None, actor: str = "", user=None, reques
     event = AuditEvent.objects.create(
         organisation=organisation, action=action[:40], outcome=outcome, actor=(actor or "")[:160], user=user,
         client_ip=client_ip(request), target=(target or "")[:200], details=_clean(details))
-    log.info("audit %s %s actor=%s target=%s", action, outcome, event.actor, event.target)
+    # The actor stays out of the log stream: a failed login's "username" may be a mistyped password.
+    log.info("audit %s %s event=%s target=%s", action, outcome, event.pk, event.target)
     return event
 
 

@@ -10,12 +10,25 @@ the view chose its own caching, they are ``Cache-Control: no-store`` (never kept
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-ADMIN_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+
+def policy(admin: bool = False) -> str:
+    """The policy; with the sandboxes on, the inbox may also show images the sandboxes host."""
+    csp = CSP
+    if settings.CAMPAIGNID_SANDBOX and settings.SANDBOX_URL:
+        parsed = urlparse(settings.SANDBOX_URL)
+        csp = csp.replace("img-src 'self' data:", f"img-src 'self' data: {parsed.scheme}://{parsed.netloc}")
+    return csp.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") if admin else csp
+
+
 PUBLIC_PREFIXES = ("/static/", "/.well-known/")
 
 
@@ -33,8 +46,7 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
-            admin = request.path.startswith("/admin/")
-            response["Content-Security-Policy"] = ADMIN_CSP if admin else CSP
+            response["Content-Security-Policy"] = policy(admin=request.path.startswith("/admin/"))
         if "Cache-Control" not in response and _personal(request):
             add_never_cache_headers(response)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")

@@ -14,7 +14,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from campaignid.cards import service as cards
-from campaignid.ops.headers import CSP
+from campaignid.ops.headers import CSP, policy
 from campaignid.programs.models import Membership
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,8 @@ def admin(client, make_org, make_beneficiary, django_user_model, settings):
 
 
 def assert_strict(resp) -> None:
-    assert resp["Content-Security-Policy"] == CSP
+    assert resp["Content-Security-Policy"] == policy()
+    assert "script-src 'self';" in resp["Content-Security-Policy"] and "unsafe" not in resp["Content-Security-Policy"]
     html = resp.content.decode()
     assert not INLINE_SCRIPT.search(html), INLINE_SCRIPT.search(html)
     assert not INLINE_STYLE.search(html), html[max(0, INLINE_STYLE.search(html).start() - 80):][:200]
@@ -77,7 +78,16 @@ def test_public_pages_and_login_have_a_strict_csp(client, admin):
     assert "no-store" in holder["Cache-Control"] and 'href="/static/verification/card.css"' in holder.content.decode()
 
 
-def test_swagger_docs_come_from_our_own_static_files(client):
+def test_only_the_sandbox_origin_is_added_to_images_when_the_sandboxes_are_on(settings):
+    settings.CAMPAIGNID_SANDBOX, settings.SANDBOX_URL = False, "http://127.0.0.1:8900"
+    assert policy() == CSP
+    settings.CAMPAIGNID_SANDBOX = True
+    assert "img-src 'self' data: http://127.0.0.1:8900;" in policy() and policy().replace(
+        " http://127.0.0.1:8900", "") == CSP
+
+
+def test_swagger_docs_come_from_our_own_static_files(client, settings):
+    settings.CAMPAIGNID_SANDBOX = False
     resp = client.get("/api/v1/docs")
     html = resp.content.decode()
     assert resp.status_code == 200 and resp["Content-Security-Policy"] == CSP
