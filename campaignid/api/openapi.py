@@ -65,6 +65,8 @@ ERRORS: dict[tuple[str, str], dict[int, list[str]]] = {
     ("get", "/dhis2/google-wallet/{enrollment_id}"): {404: ["beneficiary_not_found", "programme_not_found"],
                                                       409: ["beneficiary_inactive", "ambiguous_enrollment"],
                                                       503: ["channel_not_configured", "channel_paused"]},
+    ("post", "/api/v1/tokens"): {404: ["programme_not_found"]},
+    ("delete", "/api/v1/tokens/{token_id}"): {404: ["token_not_found"]},
     ("post", "/dhis2/test-connection"): DHIS2,
     ("post", "/dhis2/config"): DHIS2,
     ("get", "/dhis2/config"): DHIS2,
