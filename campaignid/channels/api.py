@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
 
-from campaignid.api.errors import ApiError
 from campaignid.distribution.models import Alert
+from campaignid.lib.errors import Forbidden, Invalid, NotConfigured, NotFound, ProviderRefused
 
 from . import config, registry
 from .models import ChannelConfig
@@ -29,7 +29,7 @@ class IntegrationIn(Schema):
 def _admin(request):
     scope = request.auth
     if not scope.can_manage_settings:
-        raise ApiError(403, "forbidden", "Only administrators can change integrations.")
+        raise Forbidden("forbidden", "Only administrators can change integrations.")
     return scope
 
 
@@ -38,7 +38,7 @@ def _program(scope, uid: str | None):
         return None
     program = scope.programs().filter(dhis2_program_uid=uid).first()
     if program is None:
-        raise ApiError(404, "programme_not_found", f"No programme {uid!r} for this organisation.")
+        raise NotFound("programme_not_found", f"No programme {uid!r} for this organisation.")
     return program
 
 
@@ -75,7 +75,7 @@ def put_integration(request: HttpRequest, kind: Kind, payload: IntegrationIn):
     allowed_settings, allowed_secrets = set(module.SETTINGS_FIELDS), set(module.SECRET_FIELDS)
     unknown = (set(payload.settings) - allowed_settings) | (set(payload.secrets) - allowed_secrets)
     if unknown:
-        raise ApiError(422, "unknown_fields", f"Unknown fields for {kind}: {', '.join(sorted(unknown))}.",
+        raise Invalid("unknown_fields", f"Unknown fields for {kind}: {', '.join(sorted(unknown))}.",
                        {"settings": sorted(allowed_settings), "secrets": sorted(allowed_secrets)})
     row, _ = ChannelConfig.objects.get_or_create(organisation=scope.organisation, program=program, channel=kind)
     row.enabled = payload.enabled
@@ -116,7 +116,7 @@ def _owner(scope) -> str:
     try:
         return config.build("whatsapp", scope.organisation.pk).template_owner
     except config.NotConfigured as exc:
-        raise ApiError(409, "channel_not_configured", str(exc)) from exc
+        raise NotConfigured("channel_not_configured", str(exc)) from exc
 
 
 @router.get("/integrations/whatsapp/templates", response=list[dict],
@@ -130,11 +130,9 @@ def list_templates(request: HttpRequest):
 
 @router.post("/integrations/whatsapp/templates/sync", response=dict, summary="Read the templates from Meta now")
 def sync_templates(request: HttpRequest):
-    from campaignid.distribution.template_guard import check_all_active
-
-    from .templates_store import sync_organisation
+    from .templates_store import after_sync, sync_organisation
 
     result = sync_organisation("whatsapp", _admin(request).organisation.pk)
     if result.error:
-        raise ApiError(502, "templates_unreadable", result.error)
-    return {"owner": result.owner, "seen": result.seen, "changed": result.changed, "paused": check_all_active()}
+        raise ProviderRefused("templates_unreadable", result.error)
+    return {"owner": result.owner, "seen": result.seen, "changed": result.changed, "paused": after_sync()}

@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from campaignid.api.errors import ApiError
 from campaignid.channels import api as channels_api
 from campaignid.channels import probes, registry
 from campaignid.channels.models import ChannelConfig
 from campaignid.distribution.models import Alert
+from campaignid.lib.errors import DomainError
 
 from . import dhis2_panel
 from .common import api_error_text, manager_view
@@ -98,7 +98,7 @@ def save_channel(request: HttpRequest, scope, kind: str) -> HttpResponse:
                                          secrets=secrets)
     try:
         info = channels_api.put_integration(_as_api(request, scope), kind, payload)
-    except ApiError as exc:
+    except DomainError as exc:
         messages.error(request, api_error_text(exc))
         return redirect("dashboard:integrations")
     if info["ready"]:

@@ -10,7 +10,7 @@ from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from campaignid.api.errors import ApiError
+from campaignid.api.errors import ApiError, error_answer
 
 from . import costs, eta, idempotency, logs, service
 from .models import Batch, Delivery
@@ -50,7 +50,7 @@ def send_card(request: HttpRequest, payload: SendCardIn):
         return service.send_card_answer(d)
 
     status, body = idempotency.once(scope, "send-card", request.headers.get("Idempotency-Key"),
-                                    payload.dict(), act)
+                                    payload.dict(), act, error_answer)
     return JsonResponse(body, status=status)
 
 
@@ -102,7 +102,7 @@ def create_distribution(request: HttpRequest, payload: DistributionIn):
         return 201, _json(batch_out(batch))
 
     status, body = idempotency.once(scope, "distributions", request.headers.get("Idempotency-Key"),
-                                    payload.dict(), act)
+                                    payload.dict(), act, error_answer)
     return JsonResponse(body, status=status)
 
 

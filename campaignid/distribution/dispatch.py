@@ -104,14 +104,19 @@ def _build_jobs(rows: list[Delivery]) -> tuple[list[sender.Job], dict[int, SendE
     return jobs, early
 
 
-def run_chunk(rows: list[Delivery]) -> dict[str, int]:
-    """Send claimed deliveries, recording outcomes as they arrive. Returns counts per outcome."""
+def run_chunk(rows: list[Delivery], keep: dict[int, object] | None = None, final: bool = False) -> dict[str, int]:
+    """Send claimed deliveries, recording outcomes as they arrive. Returns counts per outcome.
+    ``keep`` receives each outcome (callers that answer with the provider's result, e.g. a wallet link);
+    ``final``: a failure is recorded as final, never retried later (the caller answers it now and the
+    client decides whether to ask again)."""
     jobs, early = _build_jobs(rows)
     by_id = {d.pk: d for d in rows}
     counts: dict[str, int] = defaultdict(int)
 
     def record_some(outcomes: dict[int, object]) -> None:
-        for kind, n in record([by_id[pk] for pk in outcomes], outcomes).items():
+        if keep is not None:
+            keep.update(outcomes)
+        for kind, n in record([by_id[pk] for pk in outcomes], outcomes, final=final).items():
             counts[kind] += n
 
     if early:
@@ -142,10 +147,10 @@ def _on_success(d: Delivery, result: SendResult, now: datetime) -> DeliveryEvent
     return DeliveryEvent(delivery=d, at=now, kind="status", status=Status.SENT, source="dispatch", details=details)
 
 
-def _on_error(d: Delivery, err: SendError, now: datetime, paused: set) -> DeliveryEvent:
+def _on_error(d: Delivery, err: SendError, now: datetime, paused: set, final: bool = False) -> DeliveryEvent:
     d.error_code, d.error_category, d.error_detail = err.code, err.category, err.message[:500]
     details = {"error_code": err.code, "error_category": err.category, "retryable": err.retryable}
-    too_old = d.created_at and now - d.created_at > rules.MAX_PENDING_AGE
+    too_old = final or (d.created_at and now - d.created_at > rules.MAX_PENDING_AGE)
     if err.retryable and not too_old and (err.throttled or err.scope in ("recipient", "account")):
         if err.throttled or err.scope == "account":
             d.attempts = max(0, d.attempts - 1)  # waiting on the provider is not a failed attempt
@@ -187,7 +192,7 @@ def _merge_current(rows: list[Delivery]) -> set[int]:
     return set(moved)
 
 
-def record(rows: list[Delivery], outcomes: dict[int, object]) -> dict[str, int]:
+def record(rows: list[Delivery], outcomes: dict[int, object], final: bool = False) -> dict[str, int]:
     now = timezone.now()
     events, paused, counts = [], set(), defaultdict(int)
     with transaction.atomic():
@@ -203,7 +208,7 @@ def record(rows: list[Delivery], outcomes: dict[int, object]) -> dict[str, int]:
                 events.append(DeliveryEvent(delivery=d, at=now, kind="late_error", source="dispatch",
                                             details={"error_code": outcome.code}))
             else:
-                events.append(_on_error(d, outcome, now, paused))
+                events.append(_on_error(d, outcome, now, paused, final))
             counts[events[-1].kind + (f":{events[-1].status}" if events[-1].status else "")] += 1
         bulk.save_fields(rows, RECORD_FIELDS)
         DeliveryEvent.objects.bulk_create(events, batch_size=1000)

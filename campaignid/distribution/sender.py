@@ -62,6 +62,33 @@ async def _send_one(job: Job, session, pacer: Pacer, gate: asyncio.Semaphore, st
                              retryable=True)
 
 
+async def _send_group(jobs: list[Job], session, pacer: Pacer, gate: asyncio.Semaphore) -> list[Outcome]:
+    """Jobs of one account whose provider takes several messages per request (``Channel.batch_size``)."""
+    channel = jobs[0].channel
+    async with gate:
+        try:
+            return await channel.send_many(session, [j.message for j in jobs], pace=pacer.wait)
+        except SendError as exc:
+            return [exc] * len(jobs)
+        except Exception as exc:
+            log.exception("unexpected error sending %d deliveries on %s", len(jobs), channel.kind)
+            return [SendError("internal", "provider_down", f"Unexpected error: {type(exc).__name__}",
+                              retryable=True)] * len(jobs)
+
+
+def _groups(jobs: list[Job]) -> tuple[list[Job], list[list[Job]]]:
+    """Single jobs, and groups of jobs for providers that take many messages per request."""
+    single, grouped = [], {}
+    for job in jobs:
+        if job.channel.batch_size > 1:
+            grouped.setdefault(job.channel.account_key, []).append(job)
+        else:
+            single.append(job)
+    groups = [items[i:i + items[0].channel.batch_size] for items in grouped.values()
+              for i in range(0, len(items), items[0].channel.batch_size)]
+    return single, groups
+
+
 class _Recorder:
     """Hands finished outcomes to a (blocking) ``record`` callable in small groups, on one helper thread,
     so results reach the database while the rest of the chunk is still being sent."""
@@ -129,9 +156,15 @@ async def send_jobs(jobs: list[Job], record: Callable[[dict[int, Outcome]], None
         outcome = await _send_one(job, session, pacers[job.channel.account_key], gate, stopped)
         await recorder.add(job.delivery_id, outcome)
 
+    async def group(items: list[Job], session) -> None:
+        outcomes = await _send_group(items, session, pacers[items[0].channel.account_key], gate)
+        for job, outcome in zip(items, outcomes, strict=True):
+            await recorder.add(job.delivery_id, outcome)
+
+    single, groups = _groups(jobs)
     try:
         async with client_session(limit=concurrency, limit_per_host=concurrency) as session:
-            await asyncio.gather(*(one(job, session) for job in jobs))
+            await asyncio.gather(*(one(job, session) for job in single), *(group(g, session) for g in groups))
     finally:
         await recorder.close()
 

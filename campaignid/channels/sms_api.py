@@ -13,8 +13,8 @@ from campaignid.channels import config as channel_config
 from campaignid.channels.base import SendError
 from campaignid.lib.http import client_session
 
-from . import segments
-from .balance import balance
+from .orange_sms import segments
+from .orange_sms.balance import balance
 
 router = Router(tags=["sms"])
 
