@@ -23,6 +23,16 @@ def _test_settings(settings, request):
     limits.forget()  # messaging limits read from one test's sandbox never leak into the next
     if request.node.get_closest_marker("buffered_intake") is None:
         settings.STATUS_INTAKE = "inline"
+    yield
+    _forget_redis_counters(settings)
+
+
+def _forget_redis_counters(settings) -> None:
+    """Rate-limit and login counters kept in Redis outlive the test's database: drop them after each test."""
+    if settings.QUEUE_URL.startswith(("redis://", "rediss://")):
+        from campaignid.ops import counters
+
+        counters.forget_all()
 
 
 @pytest.fixture(scope="session")

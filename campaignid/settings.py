@@ -60,6 +60,12 @@ CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [CAMPAIGNID_PUBLIC_U
 # Sandbox providers: on by default, so every channel works end to end with no credentials.
 CAMPAIGNID_SANDBOX = env.get_bool("CAMPAIGNID_SANDBOX", not PRODUCTION)
 SANDBOX_URL = (env.get("SANDBOX_URL", "http://127.0.0.1:8900") or "").rstrip("/")
+# Provider endpoints an organisation administrator may set besides the real ones, the environment's and the
+# sandbox's (comma-separated URL prefixes); DHIS2 servers, when set, are limited to this list.
+ENDPOINT_ALLOWLIST = env.get_list("ENDPOINT_ALLOWLIST", [])
+DHIS2_URL_ALLOWLIST = env.get_list("DHIS2_URL_ALLOWLIST", [])
+# The longest a web request may run (gunicorn's --timeout); an unfinished Idempotency-Key expires after it.
+REQUEST_TIME_LIMIT_SECONDS = env.get_int("REQUEST_TIME_LIMIT_SECONDS", 120)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -69,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "ninja",  # serves the Swagger UI from our own static files (no CDN; the CSP allows 'self' only)
     "campaignid.programs",
     "campaignid.dhis2",
     "campaignid.cards",
@@ -77,6 +84,7 @@ INSTALLED_APPS = [
     "campaignid.distribution",
     "campaignid.api",
     "campaignid.dashboard",
+    "campaignid.ops",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +97,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "campaignid.ops.middleware.AuditMiddleware",
+    "campaignid.ops.headers.SecurityHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -167,6 +177,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Failed logins are counted per account and per client address (campaignid/ops/throttle.py).
+AUTHENTICATION_BACKENDS = ["campaignid.ops.throttle.ThrottledBackend"]
 LOGIN_URL = "dashboard:login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "dashboard:login"
@@ -189,18 +201,37 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
+# Idle timeout: a dashboard session ends after SESSION_IDLE_MINUTES without a request (sliding expiry).
+SESSION_COOKIE_AGE = env.get_int("SESSION_IDLE_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION and CAMPAIGNID_PUBLIC_URL.startswith("https://"):
+    # Behind a TLS reverse proxy that sets X-Forwarded-Proto (docs/SECURITY.md): secure cookies, HSTS and a
+    # redirect of plain-HTTP requests (except /health, for load-balancer probes).
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.get_bool("CAMPAIGNID_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]
+    SECURE_HSTS_SECONDS = env.get_int("CAMPAIGNID_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("CAMPAIGNID_HSTS_SUBDOMAINS", False)
 
+# Secrets carried in URLs (Orange receipts secret, holder keys, tokens) are redacted from every log line,
+# Django's request logs and gunicorn's access log included (campaignid/lib/logredact.py).
+LOGGING_CONFIG = "campaignid.lib.logredact.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "campaignid.lib.logredact.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
     "loggers": {"huey": {"level": "WARNING"}, "django.server": {"level": "WARNING"}},
 }
+
+# Operations (docs/OPERATIONS.md): Prometheus scrape access, retention of personal data, card image cache.
+METRICS_TOKEN = env.get("METRICS_TOKEN", "") or ""
+METRICS_ALLOWED_ADDRESSES = env.get_list("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1", "::1"])
+RETENTION_DAYS = env.get_int("RETENTION_DAYS", 90)
+CARD_IMAGE_CACHE_MB = env.get_int("CARD_IMAGE_CACHE_MB", 512)

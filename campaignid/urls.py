@@ -3,9 +3,11 @@ from django.urls import include, path
 
 from campaignid.api.api import api
 from campaignid.api.views import health
+from campaignid.ops.views import metrics
 
 urlpatterns = [
     path("health", health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("campaignid.distribution.urls")),

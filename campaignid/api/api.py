@@ -8,8 +8,15 @@ from ninja import NinjaAPI
 
 from . import errors
 from .auth import AUTH
+from .openapi import declare_errors
 
-api = NinjaAPI(
+
+class CampaignApi(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        return declare_errors(super().get_openapi_schema(*args, **kwargs))
+
+
+api = CampaignApi(
     title="CampaignID API",
     version="1",
     description=(
@@ -29,6 +36,7 @@ errors.install(api)
 # outside it (the seed contract's /dhis2/… endpoints).
 ROUTERS = [
     ("campaignid.programs.api", "api/v1/"),
+    ("campaignid.programs.tokens_api", "api/v1/"),
     ("campaignid.cards.api", "api/v1/"),
     ("campaignid.verification.api", "api/v1/"),
     ("campaignid.distribution.api", ""),
@@ -36,6 +44,7 @@ ROUTERS = [
     ("campaignid.channels.sms_api", "api/v1/"),
     ("campaignid.distribution.wallet_api", ""),
     ("campaignid.dhis2.api", ""),
+    ("campaignid.ops.api", "api/v1/"),
 ]
 
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from ninja import Router, Schema
 
 from campaignid.distribution.models import Alert
-from campaignid.lib.errors import Forbidden, Invalid, NotConfigured, NotFound, ProviderRefused
+from campaignid.lib.errors import Invalid, NotConfigured, NotFound, ProviderRefused
+from campaignid.programs import authority
 
 from . import config, registry
 from .models import ChannelConfig
@@ -28,8 +29,7 @@ class IntegrationIn(Schema):
 
 def _admin(request):
     scope = request.auth
-    if not scope.can_manage_settings:
-        raise Forbidden("forbidden", "Only administrators can change integrations.")
+    authority.require_manager(scope)
     return scope
 
 
@@ -77,10 +77,18 @@ def put_integration(request: HttpRequest, kind: Kind, payload: IntegrationIn):
     if unknown:
         raise Invalid("unknown_fields", f"Unknown fields for {kind}: {', '.join(sorted(unknown))}.",
                        {"settings": sorted(allowed_settings), "secrets": sorted(allowed_secrets)})
-    row, _ = ChannelConfig.objects.get_or_create(organisation=scope.organisation, program=program, channel=kind)
-    row.enabled = payload.enabled
-    row.settings = {**(row.settings or {}), **payload.settings}
-    row.secrets = {**(row.secrets or {}), **{k: v for k, v in payload.secrets.items() if v}}
+    endpoints = getattr(module, "ENDPOINT_FIELDS", ())
+    row = ChannelConfig.objects.filter(organisation=scope.organisation, program=program, channel=kind).first()
+    old_settings = (row.settings or {}) if row else {}
+    changed = {k: v for k, v in payload.settings.items() if v != old_settings.get(k)}
+    deployment = config.deployment_layer(kind)
+    own = bool((row.secrets if row else None) or any(payload.secrets.values()))
+    authority.check_channel_change(scope, program, endpoints, changed, [deployment.get(f, "") for f in endpoints],
+                                   own_credentials=own)
+    row = row or ChannelConfig(organisation=scope.organisation, program=program, channel=kind)
+    new_settings = {**old_settings, **payload.settings}
+    row.secrets = authority.secrets_after(old_settings, new_settings, endpoints, row.secrets or {}, payload.secrets)
+    row.enabled, row.settings = payload.enabled, new_settings
     row.save()
     return describe(scope, kind, program)
 
@@ -89,9 +97,11 @@ def put_integration(request: HttpRequest, kind: Kind, payload: IntegrationIn):
 def resume_integration(request: HttpRequest, kind: Kind, programme: str | None = None):
     scope = _admin(request)
     program = _program(scope, programme)
+    if program is None:
+        authority.require_org_admin(scope)
     from campaignid.distribution.service import resume_channel
 
-    resume_channel(scope.organisation, kind)
+    resume_channel(scope.organisation, kind, program)
     return describe(scope, kind, program)
 
 

@@ -216,6 +216,12 @@ class Channel(ABC):
         return None
 
     @classmethod
+    def check_recipient(cls, recipient: str, default_country: str = "") -> None:
+        """Raise ``SendError`` (permanent) when this provider can never reach ``recipient`` (e.g. a country
+        outside its coverage), so the caller refuses before creating a delivery."""
+        return None
+
+    @classmethod
     def forget_card_media(cls, code: str, version: int) -> None:
         """Drop any cached upload of this card version, so the next send uploads it again."""
         return None

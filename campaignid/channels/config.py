@@ -39,14 +39,49 @@ def _db_rows(kind: str, organisation_id: int, program_id: int | None) -> list[Ch
     return sorted(rows, key=lambda r: r.program_id is not None)  # organisation first, programme override last
 
 
-def resolve(kind: str, organisation_id: int, program_id: int | None = None) -> dict[str, Any]:
-    """The merged configuration mapping, secrets included (never log it)."""
+def deployment_layer(kind: str) -> dict[str, Any]:
+    """What the deployment itself configures: sandbox defaults (when on) < environment."""
     module = registry.module_for(kind)
     merged: dict[str, Any] = {}
     if settings.CAMPAIGNID_SANDBOX and hasattr(module, "sandbox_defaults"):
         merged.update(module.sandbox_defaults(settings.SANDBOX_URL))
     merged.update(_env_layer(module))
-    for row in _db_rows(kind, organisation_id, program_id):
+    return merged
+
+
+def _own_endpoint(module, base: dict[str, Any], rows: list[ChannelConfig]) -> bool:
+    """Does a row send this account somewhere else than the deployment's endpoint?"""
+    for row in rows:
+        for name in getattr(module, "ENDPOINT_FIELDS", ()):
+            value = (row.settings or {}).get(name)
+            if value not in (None, "") and str(value).rstrip("/") != str(base.get(name, "")).rstrip("/"):
+                return True
+    return False
+
+
+def _check_endpoints(module, base: dict[str, Any], rows: list[ChannelConfig]) -> None:
+    """A stored endpoint the deployment no longer allows (saved before the allow-list) sends nothing."""
+    from campaignid.programs.authority import endpoint_allowed
+
+    for row in rows:
+        for name in getattr(module, "ENDPOINT_FIELDS", ()):
+            value = str((row.settings or {}).get(name) or "")
+            if value and value.rstrip("/") != str(base.get(name, "")).rstrip("/") and not endpoint_allowed(value):
+                raise NotConfigured(f"The {module.CHANNEL.kind} {name} is not an endpoint this deployment allows "
+                                    "(ENDPOINT_ALLOWLIST): an organisation administrator must set it again.")
+
+
+def resolve(kind: str, organisation_id: int, program_id: int | None = None) -> dict[str, Any]:
+    """The merged configuration mapping, secrets included (never log it). The deployment's credentials are
+    never merged into a row that points the account at another endpoint."""
+    module = registry.module_for(kind)
+    merged = deployment_layer(kind)
+    rows = _db_rows(kind, organisation_id, program_id)
+    if _own_endpoint(module, merged, rows):
+        _check_endpoints(module, merged, rows)
+        for name in getattr(module, "SECRET_FIELDS", ()):
+            merged.pop(name, None)
+    for row in rows:
         if not row.enabled:
             raise NotConfigured(f"The {kind} channel is disabled for this organisation or programme.")
         merged.update({k: v for k, v in (row.settings or {}).items() if v not in (None, "")})
@@ -65,15 +100,31 @@ def build(kind: str, organisation_id: int, program_id: int | None = None):
     return cls(config)
 
 
+def _account_row(rows: list[ChannelConfig]) -> ChannelConfig | None:
+    """The row whose credentials the account uses: a programme's own, else the organisation's."""
+    own = [r for r in rows if r.program_id is not None and r.secrets]
+    return own[0] if own else next((r for r in rows if r.program_id is None), None)
+
+
+def account_program(kind: str, organisation_id: int, program_id: int | None) -> int | None:
+    """The programme whose own credentials send for it, or None when it uses the organisation's account:
+    a provider that refuses a programme's credentials pauses that programme only."""
+    row = _account_row(_db_rows(kind, organisation_id, program_id)) if program_id else None
+    return row.program_id if row is not None else None
+
+
+def own_accounts(kind: str, organisation_id: int) -> set[int]:
+    """Programmes of the organisation sending with their own credentials on this channel."""
+    rows = ChannelConfig.objects.filter(organisation_id=organisation_id, channel=kind, program__isnull=False)
+    return {r.program_id for r in rows if r.secrets}
+
+
 def paused(kind: str, organisation_id: int, program_id: int | None = None) -> ChannelConfig | None:
-    """The config row that pauses this channel right now (after 131048, POL0001…), if any."""
+    """The account row that pauses this channel right now (after 131048, POL0001…), if any."""
     from django.utils import timezone
 
-    now = timezone.now()
-    for row in _db_rows(kind, organisation_id, program_id):
-        if row.paused_until and row.paused_until > now:
-            return row
-    return None
+    row = _account_row(_db_rows(kind, organisation_id, program_id))
+    return row if row is not None and row.paused_until and row.paused_until > timezone.now() else None
 
 
 CALLBACK_CONFIG_SECONDS = 30.0
@@ -109,9 +160,7 @@ def _resolve_all(kind: str) -> list[tuple[int | None, dict[str, Any]]]:
     rows = ChannelConfig.objects.filter(channel=kind, enabled=True).values_list("organisation_id", "program_id")
     for org_id, program_id in [(None, None), *rows]:
         if org_id is None:
-            module = registry.module_for(kind)
-            mapping = dict(module.sandbox_defaults(settings.SANDBOX_URL)) if settings.CAMPAIGNID_SANDBOX else {}
-            mapping.update(_env_layer(module))
+            mapping = deployment_layer(kind)
         else:
             try:
                 mapping = resolve(kind, org_id, program_id)

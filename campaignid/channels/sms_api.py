@@ -15,6 +15,7 @@ from campaignid.lib.http import client_session
 
 from .orange_sms import segments
 from .orange_sms.balance import balance
+from .orange_sms.countries import COUNTRIES, country
 
 router = Router(tags=["sms"])
 
@@ -40,7 +41,8 @@ def count_segments(request: HttpRequest, payload: SegmentsIn):
 
 class BalanceFilter(Schema):
     programme: str | None = Field(None, description="DHIS2 programme UID (its own SMS account, if any)")
-    country: str | None = Field(None, description="ISO 3166 alpha-2 code to ask about one country")
+    country: str | None = Field(None, max_length=3, description="ISO 3166 alpha-2 (or alpha-3) code of a country "
+                                "Orange serves, to ask about that country only")
 
 
 class CountryBalance(Schema):
@@ -70,6 +72,9 @@ async def _read(channel, country: str) -> dict:
 @router.get("/sms/balance", response=BalanceOut, summary="SMS units left per country (Orange bundles)")
 def sms_balance(request: HttpRequest, filters: Query[BalanceFilter]):
     scope = request.auth
+    if filters.country and country(filters.country) is None:
+        raise ApiError(422, "invalid_country", f"{filters.country[:3]!r} is not a country Orange SMS serves; use one "
+                       f"of {', '.join(c.iso2 for c in COUNTRIES)}.")
     try:
         channel = channel_config.build("sms", scope.organisation.id, _program_id(scope, filters.programme))
     except channel_config.NotConfigured as exc:

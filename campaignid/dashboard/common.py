@@ -84,6 +84,8 @@ def api_error_text(exc) -> str:
     known = {
         "no_phone_number": _("This beneficiary has no phone number: enter one."),
         "invalid_phone_number": _("This phone number is not valid."),
+        "no_sms_route": _("SMS cannot reach this number: its country is outside the SMS coverage. Nothing was "
+                          "sent."),
         "opted_out": _("This beneficiary opted out of messages; nothing was sent."),
         "channel_paused": _("Sending on this channel is paused after a provider error; an administrator must "
                             "resume it in Settings > Integrations."),

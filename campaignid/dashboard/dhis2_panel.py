@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from campaignid.dhis2 import connections, service
 from campaignid.dhis2.models import Connection
+from campaignid.programs import authority
 
 ACTIONS = ("save", "test", "sync")
 
@@ -33,6 +34,7 @@ def _save(scope, data) -> Outcome:
         url=data.get("url", ""), username=data.get("username", "").strip(), password=data.get("password", ""),
         token=data.get("token", ""))
     try:
+        authority.check_dhis2_url(connections.clean_url(entered.url))
         connections.save(scope.organisation, entered)
     except connections.InvalidConnection as exc:
         return Outcome("error", str(exc))
@@ -64,8 +66,13 @@ def _sync(scope, data) -> Outcome:
 
 
 def act(scope, action: str, data) -> Outcome:
-    if action == "save":
-        return _save(scope, data)
-    if action == "test":
-        return _test(scope)
+    try:
+        if action == "save":
+            authority.require_org_admin(scope)
+            return _save(scope, data)
+        if action == "test":
+            authority.require_org_admin(scope)
+            return _test(scope)
+    except authority.Refused as exc:
+        return Outcome("error", exc.message)
     return _sync(scope, data)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from campaignid.distribution.models import Delivery
 from campaignid.lib.http import client_session
 from campaignid.lib.mask import mask_phone
 
@@ -42,6 +43,21 @@ def fetch(channel: str = "") -> list[dict]:
         raise SandboxUnavailable(type(exc).__name__) from exc
 
 
+PROVIDER_IDS = ("wamid", "request_id", "object_id")  # WhatsApp, Orange, Google Wallet
+
+
+def owned(scope, entries: list[dict]) -> list[dict]:
+    """Only what the viewer's own deliveries sent: the sandbox is shared by every organisation, and its
+    messages carry holder links (``?k=``) that must never reach another tenant."""
+    ids = {str(e["extra"][k]) for e in entries for k in PROVIDER_IDS if (e.get("extra") or {}).get(k)}
+    mine: set[str] = set()
+    chunk = list(ids)
+    for start in range(0, len(chunk), 500):
+        mine.update(scope.filter_programs(Delivery.objects).filter(
+            provider_message_id__in=chunk[start:start + 500]).values_list("provider_message_id", flat=True))
+    return [e for e in entries if any(str((e.get("extra") or {}).get(k) or "") in mine for k in PROVIDER_IDS)]
+
+
 def threads(entries: list[dict], limit: int = THREADS, search: str = "") -> tuple[list[dict], int]:
     """Entries grouped per (channel, recipient), the most recently active first."""
     grouped: OrderedDict[tuple[str, str], list[dict]] = OrderedDict()
@@ -68,7 +84,7 @@ def sandbox_inbox(request: HttpRequest, scope) -> HttpResponse:
     search = "".join(ch for ch in (request.GET.get("number") or "") if ch.isdigit() or ch == "+")[:16]
     context = {"page": "inbox", "channels": CHANNELS, "channel": channel, "number": search}
     try:
-        phones, total = threads(fetch(channel), THREADS, search)
+        phones, total = threads(owned(scope, fetch(channel)), THREADS, search)
     except SandboxUnavailable as exc:
         context["problem"] = str(exc)
         return render(request, "dashboard/inbox.html", context, status=502)

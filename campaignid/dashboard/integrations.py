@@ -119,7 +119,11 @@ def test_channel(request: HttpRequest, scope, kind: str) -> HttpResponse:
 @manager_view("integrations")
 @require_POST
 def resume_channel(request: HttpRequest, scope, kind: str) -> HttpResponse:
-    channels_api.resume_integration(_as_api(request, scope), _kind(kind))
+    try:
+        channels_api.resume_integration(_as_api(request, scope), _kind(kind))
+    except DomainError as exc:
+        messages.error(request, api_error_text(exc))
+        return redirect("dashboard:integrations")
     messages.success(request, _("%(channel)s sending resumed.") % {"channel": TITLES[kind]})
     return redirect("dashboard:integrations")
 

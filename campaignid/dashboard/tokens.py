@@ -1,52 +1,40 @@
-"""Settings > API tokens: create (the clear token is shown once), list, revoke."""
+"""Settings > API tokens: create (the clear token is shown once), list, revoke. Every member manages their
+own tokens; organisation administrators see and revoke everyone's (``programs/authority.py``)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaignid.programs.models import ApiToken
+from campaignid.programs import authority
 
-from .context import current_scope
-
-
-def _manager_scope(request: HttpRequest):
-    scope = current_scope(request)
-    return scope if scope is not None and scope.can_manage_settings else None
+from .common import member_view
 
 
-@login_required
-def tokens(request: HttpRequest) -> HttpResponse:
-    scope = _manager_scope(request)
-    if scope is None:
-        return render(request, "dashboard/forbidden.html", {"page": "tokens"}, status=403)
+@member_view("tokens")
+def tokens(request: HttpRequest, scope) -> HttpResponse:
     created = None
     if request.method == "POST":
         name = (request.POST.get("name") or "").strip()[:100]
-        programs = list(scope.programs().filter(pk__in=request.POST.getlist("programs")))
         if not name:
             messages.error(request, _("Give the token a name."))
         else:
-            _token, created = ApiToken.issue(request.user, scope.organisation, name, programs)
-    rows = ApiToken.objects.filter(organisation=scope.organisation).prefetch_related("programs").order_by("-created_at")
-    return render(request, "dashboard/tokens.html", {"page": "tokens", "tokens": rows, "created": created,
-                                                     "scope_programs": scope.programs()})
+            ids = [int(v) for v in request.POST.getlist("programs") if v.isdigit()]
+            _token, created = authority.issue_token(scope, request.user, name, ids)
+    rows = authority.manageable_tokens(scope).select_related("user").prefetch_related("programs")
+    return render(request, "dashboard/tokens.html", {
+        "page": "tokens", "tokens": rows.order_by("-created_at"), "created": created,
+        "scope_programs": scope.programs(), "everyone": authority.is_org_admin(scope)})
 
 
-@login_required
+@member_view("tokens")
 @require_POST
-def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
-    scope = _manager_scope(request)
-    if scope is None:
-        return render(request, "dashboard/forbidden.html", {"page": "tokens"}, status=403)
-    updated = ApiToken.objects.filter(pk=pk, organisation=scope.organisation, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
-    if updated:
+def revoke_token(request: HttpRequest, scope, pk: int) -> HttpResponse:
+    if authority.revoke_token(scope, pk):
         messages.success(request, _("Token revoked."))
+    else:
+        messages.error(request, _("You may only revoke your own tokens."))
     return redirect("dashboard:tokens")

@@ -2,12 +2,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import beneficiaries, bulk, costs_pages, inbox, integrations, logs_pages, overview, tokens, views, wa_templates
+from .audit_pages import audit_page
+from .login import LoginView
 
 app_name = "dashboard"
 
 urlpatterns = [
     path("", overview.overview, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="dashboard/login.html"), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("switch/programme/", views.switch_program, name="switch_program"),
     path("switch/organisation/", views.switch_organisation, name="switch_organisation"),
@@ -36,5 +38,6 @@ urlpatterns = [
     path("settings/rate-cards/<int:pk>/delete/", costs_pages.delete_card, name="rate_card_delete"),
     path("settings/tokens/", tokens.tokens, name="tokens"),
     path("settings/tokens/<int:pk>/revoke/", tokens.revoke_token, name="revoke_token"),
+    path("settings/audit/", audit_page, name="audit"),
     path("sandbox/inbox/", inbox.sandbox_inbox, name="sandbox_inbox"),
 ]

@@ -10,6 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from ninja import Router, Status
 
 from campaignid.api.errors import ApiError
+from campaignid.programs import authority
 
 from . import api_sync, connections, service
 from .connections import ConnectionInput
@@ -35,12 +36,14 @@ def test_connection(request: HttpRequest, payload: ConnectionCheckIn):
     """200 `{status: "connected", dhis2_version, server_date, programmes_available, organisation_units}`;
     401 `{status: "auth_failed", error}`; 503 `{status: "unreachable", error}`. Omit the body's URL to
     test the saved connection; omit the credentials to reuse the saved ones for the same URL."""
-    scope = manager(request)
+    scope = request.auth
+    authority.require_org_admin(scope)
     saved = connections.Connection.objects.filter(organisation=scope.organisation).first()
     with upstream():
-        if payload.url is None and saved is None:
+        if not payload.url and saved is None:
             raise connections.NotConfigured("No saved DHIS2 connection: send url and credentials.")
         url = connections.clean_url(payload.url or saved.url)
+        authority.check_dhis2_url(url)
         if not (payload.token or payload.username or payload.password) and saved and saved.url == url:
             creds, record = connections.credentials_of(saved), saved
         else:
@@ -55,12 +58,14 @@ def test_connection(request: HttpRequest, payload: ConnectionCheckIn):
 @router.post("/config", response={200: ConnectionOut, 201: ConnectionOut},
              summary="Save the organisation's DHIS2 connection (secrets are never returned)")
 def save_config(request: HttpRequest, payload: ConnectionIn):
-    scope = manager(request)
+    scope = request.auth
+    authority.require_org_admin(scope)
     for ou in payload.org_units or []:
         if not is_uid(ou):
             raise ApiError(422, "invalid_connection", f"{ou!r} is not a DHIS2 org unit UID.")
     existed = connections.Connection.objects.filter(organisation=scope.organisation).exists()
     with upstream():
+        authority.check_dhis2_url(connections.clean_url(payload.url))
         conn = connections.save(scope.organisation, ConnectionInput(
             payload.url, payload.username or "", payload.password or "", payload.token or "",
             tuple(payload.org_units) if payload.org_units is not None else None))

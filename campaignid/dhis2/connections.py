@@ -70,8 +70,8 @@ def connection_of(organisation) -> Connection:
 
 
 def save(organisation, data: ConnectionInput) -> Connection:
-    """Create or replace the connection. Without new credentials the stored ones are kept (URL or org-unit
-    changes need not re-enter the password)."""
+    """Create or replace the connection. Without new credentials the stored ones are kept for the same URL
+    (org-unit changes need not re-enter the password); a new URL needs them again."""
     conn = Connection.objects.filter(organisation=organisation).first() or Connection(organisation=organisation)
     url = clean_url(data.url)
     if data.token or data.username or data.password:
@@ -81,6 +81,8 @@ def save(organisation, data: ConnectionInput) -> Connection:
         conn.secrets = {"token": creds.token} if creds.token else {"password": creds.password}
     elif not conn.pk or not conn.secrets:
         raise InvalidConnection("Send either a personal access token, or a username and a password.")
+    elif conn.url != url:  # the saved password or token is never sent to a new server without re-entering it
+        raise InvalidConnection("The DHIS2 URL changed: enter the password or the token again.")
     if conn.url and conn.url != url:
         conn.dhis2_version = ""
     conn.url, conn.status = url, "configured"

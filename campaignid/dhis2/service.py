@@ -35,22 +35,28 @@ def local_programme(scope, uid: str):
 
 
 def list_programmes(scope) -> list[dict]:
+    """The DHIS2 server's tracker programmes; a caller limited to some programmes sees only those."""
     with client_for(scope) as client:
         remote = client.run(metadata.tracker_programmes(client.async_client))
     local = {p.dhis2_program_uid: p for p in scope.programs()}
     out = []
     for item in remote:
         p = local.get(item["uid"])
+        if p is None and scope.program_ids is not None:
+            continue
         out.append({**item, "programme_id": p.pk if p else None, "programme_name": p.name if p else None,
                     "mapping_configured": bool(p and mapping.stored(p))})
     return out
 
 
 def programme_attributes(scope, uid: str) -> dict:
-    """The programme's attributes with the stored mapping, and the pre-selected one."""
+    """The programme's attributes with the stored mapping, and the pre-selected one. A caller limited to some
+    programmes reads only theirs (404 otherwise, as for an unknown programme)."""
+    program = scope.programs().filter(dhis2_program_uid=uid).first()
+    if program is None and scope.program_ids is not None:
+        local_programme(scope, uid)  # raises ProgrammeUnknown, as for a programme no one imported
     with client_for(scope) as client:
         remote = client.run(metadata.programme(client.async_client, uid))
-    program = scope.programs().filter(dhis2_program_uid=uid).first()
     stored = mapping.stored(program) if program else {}
     suggested = mapping.suggest(remote.attributes)
     mapped = {v["uid"]: f for f, v in stored.items()}

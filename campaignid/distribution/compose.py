@@ -130,10 +130,12 @@ def programs_in_quiet_hours(now: datetime) -> set[int]:
     return _cached("quiet", compute)
 
 
-def paused_accounts(now: datetime) -> list[tuple[int, str]]:
+def paused_accounts(now: datetime) -> list[tuple[int, int | None, str]]:
+    """(organisation, programme or None for the organisation's account, channel) paused right now."""
     from campaignid.channels.models import ChannelConfig
 
-    return ChannelConfig.objects.filter(paused_until__gt=now).values_list("organisation_id", "channel").distinct()
+    return ChannelConfig.objects.filter(paused_until__gt=now).values_list(
+        "organisation_id", "program_id", "channel").distinct()
 
 
 def remember_limit(account_key: str, limit: int | None) -> None:

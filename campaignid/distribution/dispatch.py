@@ -39,8 +39,12 @@ def _blocked_q(now: datetime) -> Q:
     quiet = compose.programs_in_quiet_hours(now)
     if quiet:
         blocked |= Q(batch__isnull=False, program_id__in=quiet)
-    for org_id, kind in compose.paused_accounts(now):
-        blocked |= Q(organisation_id=org_id, channel=kind)
+    for org_id, program_id, kind in compose.paused_accounts(now):
+        if program_id is not None:
+            blocked |= Q(organisation_id=org_id, program_id=program_id, channel=kind)
+        else:
+            own = channel_config.own_accounts(kind, org_id)
+            blocked |= Q(organisation_id=org_id, channel=kind) & ~Q(program_id__in=own)
     capped = compose.capped_accounts(now)
     if capped:
         blocked |= Q(provider_account__in=capped)
@@ -228,10 +232,12 @@ def pause_account(org_id: int, program_id: int | None, kind: str, code: str, cat
     from campaignid.channels.models import ChannelConfig
 
     now = now or timezone.now()
-    row, _ = ChannelConfig.objects.get_or_create(organisation_id=org_id, program=None, channel=kind)
+    account = channel_config.account_program(kind, org_id, program_id)
+    row, _ = ChannelConfig.objects.get_or_create(organisation_id=org_id, program_id=account, channel=kind)
     if row.paused_until and row.paused_until > now:
         return
     row.paused_until, row.paused_reason = now + ACCOUNT_PAUSE, f"{code}: {message}"[:300]
     row.save(update_fields=["paused_until", "paused_reason", "updated_at"])
     Alert.objects.create(organisation_id=org_id, channel=kind, code=code, category=category, message=message[:500])
-    log.error("%s sending paused for organisation %s after provider error %s (%s)", kind, org_id, code, category)
+    log.error("%s sending paused for organisation %s (programme %s) after provider error %s (%s)", kind, org_id,
+              account or "-", code, category)

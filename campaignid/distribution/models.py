@@ -157,6 +157,7 @@ class IdempotencyRecord(models.Model):
     """The first answer to a request sent with an ``Idempotency-Key``; a retry gets it back."""
 
     organisation = models.ForeignKey("programs.Organisation", on_delete=models.CASCADE)
+    caller = models.CharField(max_length=40, default="")  # "token:<id>" or "user:<id>": keys are per caller
     key = models.CharField(max_length=200)
     endpoint = models.CharField(max_length=100)
     request_hash = models.CharField(max_length=64)
@@ -165,7 +166,8 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organisation", "endpoint", "key"], name="uniq_idempotency")]
+        constraints = [models.UniqueConstraint(fields=["organisation", "caller", "endpoint", "key"],
+                                               name="uniq_idempotency_caller")]
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.key}"

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from campaignid.channels.base import Channel, OutgoingMessage, SendError, SendResult
 from campaignid.lib.http import client_session
+from campaignid.lib.metrics import observe_send
 
 from .pacing import Pacer
 
@@ -48,9 +49,13 @@ async def _send_one(job: Job, session, pacer: Pacer, gate: asyncio.Semaphore, st
                              retryable=True, throttled=True, retry_after=1.0)
         if job.channel.account_key in stopped:  # the provider refused the account moments ago
             return stopped[job.channel.account_key]
+        started = time.perf_counter()
         try:
-            return await job.channel.send(session, job.message)
+            result = await job.channel.send(session, job.message)
+            observe_send(job.channel.kind, time.perf_counter() - started, ok=True)
+            return result
         except SendError as exc:
+            observe_send(job.channel.kind, time.perf_counter() - started, ok=False)
             if exc.throttled and exc.scope != "recipient":
                 pacer.slow_down(exc.retry_after or 2.0)
             if exc.scope == "account":

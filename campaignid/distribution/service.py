@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from campaignid.cards import service as cards
 from campaignid.channels import config as channel_config
+from campaignid.channels import registry
+from campaignid.channels.base import SendError
 from campaignid.lib.errors import Conflict, Invalid, NotConfigured, NotFound, Paused, ProviderRefused
 from campaignid.lib.mask import mask_phone
 from campaignid.lib.phone import normalise
@@ -49,6 +51,14 @@ def check_channel_ready(channel: str, program: Program) -> str:
         raise NotConfigured("channel_not_configured", str(exc)) from exc
 
 
+def _check_recipient(channel: str, recipient: str, program: Program) -> None:
+    """A number the provider can never reach (outside SMS coverage) is refused before any delivery exists."""
+    try:
+        registry.channel_class(channel).check_recipient(recipient, program.default_country)
+    except SendError as exc:
+        raise Invalid(exc.code, f"{exc.message} Nothing was sent.", {"category": exc.category}) from exc
+
+
 def _check_provider_template(program: Program, channels: list[str]) -> None:
     """Refuse to start (or resume) with a WhatsApp template Meta paused, disabled, re-categorised…"""
     from .template_guard import problem_for
@@ -67,6 +77,7 @@ def send_card(scope, enrollment_id: str, channel: str, phone_number: str | None 
     _check_template(message)
     recipient = _recipient(beneficiary, phone_number)
     account = check_channel_ready(channel, beneficiary.program)
+    _check_recipient(channel, recipient, beneficiary.program)
     card, _ = cards.issue_card(beneficiary, actor)
     d = Delivery.objects.create(
         organisation_id=beneficiary.program.organisation_id, program=beneficiary.program, beneficiary=beneficiary,
@@ -156,18 +167,24 @@ def _cancel_pending(batch: Batch) -> None:
                                        for pk in ids], batch_size=1000)
 
 
-def resume_channel(organisation, kind: str) -> int:
-    """Lift a provider pause: clear it, resolve its alerts and make the held deliveries due now."""
+def resume_channel(organisation, kind: str, program=None) -> int:
+    """Lift a provider pause (the organisation's accounts, or one programme's own account): clear it, resolve
+    its alerts and make the held deliveries due now."""
     from campaignid.channels.models import ChannelConfig
 
     from .models import Alert
     from .tasks import kick
 
     now = timezone.now()
-    ChannelConfig.objects.filter(organisation=organisation, channel=kind).update(paused_until=None, paused_reason="")
-    Alert.objects.filter(organisation=organisation, channel=kind, resolved_at__isnull=True).update(resolved_at=now)
-    # Only deliveries held back by the provider (retryable), never those scheduled for later.
+    rows = ChannelConfig.objects.filter(organisation=organisation, channel=kind)
     held = Delivery.objects.filter(organisation=organisation, channel=kind, status=Status.PENDING, retryable=True,
-                                   next_attempt_at__gt=now).update(next_attempt_at=now, updated_at=now)
+                                   next_attempt_at__gt=now)
+    if program is not None:
+        rows, held = rows.filter(program=program), held.filter(program=program)
+    rows.update(paused_until=None, paused_reason="")
+    if program is None:
+        Alert.objects.filter(organisation=organisation, channel=kind, resolved_at__isnull=True).update(resolved_at=now)
+    # Only deliveries held back by the provider (retryable), never those scheduled for later.
+    held = held.update(next_attempt_at=now, updated_at=now)
     kick(force=True)
     return held

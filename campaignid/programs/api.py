@@ -26,7 +26,7 @@ class BeneficiaryFilter(Schema):
     programme: str | None = Field(None, description="DHIS2 programme UID")
     q: str | None = Field(None, description="Search enrollment ID, tracked entity, name or phone")
     org_unit: str | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=1_000_000)
     page_size: int = Field(50, ge=1, le=500)
 
 

@@ -1,8 +1,8 @@
-"""Per-client rate limits for the public pages and API, on Django's cache framework.
+"""Per-client rate limits for the public pages and API, on the shared counters (``campaignid.ops``).
 
-The cache is Django's ``default`` cache: the built-in per-process memory cache unless ``CACHES`` is
-configured (with several web processes, each then counts on its own; a shared cache such as Redis or the
-database cache makes the limit global). Fixed windows: at most N hits per client per window.
+The counts live in the database, or in the queue's Redis when ``QUEUE_URL=redis://…``: every web process
+and host of a deployment counts together. Fixed windows: at most N hits per client per window, the window
+opening at the client's first hit.
 
 ``CARD_PAGE_RATE_LIMIT`` (default ``30/60``: 30 requests per 60 s) for ``/c/<code>`` and its image;
 ``VERIFY_API_RATE_LIMIT`` (default ``120/60``) for ``POST /api/v1/verify``.
@@ -12,9 +12,8 @@ client address is taken from ``X-Forwarded-For`` that many hops from the right.
 
 from __future__ import annotations
 
-import time
+import math
 
-from django.core.cache import cache
 from django.http import HttpRequest
 
 from campaignid.lib import env
@@ -49,16 +48,10 @@ def client_ip(request: HttpRequest) -> str:
 
 def over_limit(bucket: str, request: HttpRequest) -> int | None:
     """Count this request; return the seconds to wait when the client is over its limit, else None."""
+    from campaignid.ops import counters
+
     count, seconds = rate_for(bucket)
-    now = int(time.time())
-    window = now // seconds
-    key = f"ratelimit:{bucket}:{client_ip(request)}:{window}"
-    cache.add(key, 0, timeout=seconds + 1)
-    try:
-        hits = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=seconds + 1)
-        hits = 1
+    hits, left = counters.hit(f"ratelimit:{bucket}:{client_ip(request)}", seconds)
     if hits > count:
-        return (window + 1) * seconds - now
+        return max(1, math.ceil(left))
     return None

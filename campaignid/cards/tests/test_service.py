@@ -144,7 +144,7 @@ def test_links_for_the_holder_and_for_everyone(card, settings):
 @pytest.mark.django_db
 def test_png_is_cached_and_regenerated_when_the_card_changes(card, settings, django_capture_on_commit_callbacks):
     first = service.card_png_path(card)
-    assert first.parent == settings.DATA_DIR / "cards" and first.name.startswith(f"{card.code}-v1-")
+    assert first.parent.parent == settings.DATA_DIR / "cards" and first.name.startswith(f"{card.code}-v1-")
     assert service.card_png_path(card) == first
     with django_capture_on_commit_callbacks(execute=True):
         revoked = service.revoke_card(card)

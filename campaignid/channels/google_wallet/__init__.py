@@ -17,7 +17,15 @@ package is provider code only and knows no delivery, card or programme table.
 from .auth import clear as _clear_auth
 from .channel import JWT_CHUNK, GoogleWalletChannel, expire_pass, update_pass
 from .client import KNOWN_CLASSES
-from .conf import ENV, REQUIRED, SECRET_FIELDS, SETTINGS_FIELDS, WalletConfig, sandbox_defaults
+from .conf import (
+    ENDPOINT_FIELDS,  # noqa: F401 - read through the registry (programs/authority.py)
+    ENV,
+    REQUIRED,
+    SECRET_FIELDS,
+    SETTINGS_FIELDS,
+    WalletConfig,
+    sandbox_defaults,
+)
 
 CHANNEL = GoogleWalletChannel
 

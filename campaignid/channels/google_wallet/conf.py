@@ -49,6 +49,7 @@ ENV = {
 }
 SECRET_FIELDS = ("service_account_json",)
 SETTINGS_FIELDS = tuple(name for name in ENV if name not in SECRET_FIELDS)
+ENDPOINT_FIELDS = ("token_url", "api_url", "save_url")  # deployment-controlled (programs/authority.py)
 REQUIRED = ("issuer_id", "service_account_json")
 
 DEFAULT_TOKEN_URL = "https://oauth2.googleapis.com/token"

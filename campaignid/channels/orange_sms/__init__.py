@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from .balance import balance
 from .channel import OrangeSmsChannel
-from .conf import ENV, REQUIRED, SECRET_FIELDS, SETTINGS_FIELDS, OrangeConfig, sandbox_defaults
+from .conf import (
+    ENDPOINT_FIELDS,  # noqa: F401 - read through the registry (programs/authority.py)
+    ENV,
+    REQUIRED,
+    SECRET_FIELDS,
+    SETTINGS_FIELDS,
+    OrangeConfig,
+    sandbox_defaults,
+)
 
 CHANNEL = OrangeSmsChannel
 

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from campaignid.channels.base import Channel, OutgoingMessage, SendResult, StatusUpdate
 
 from . import conf, receipts
+from .countries import route
 from .send import send as send_sms
 
 
@@ -37,6 +38,10 @@ class OrangeSmsChannel(Channel):
 
     async def send(self, session: aiohttp.ClientSession, message: OutgoingMessage) -> SendResult:
         return await send_sms(session, self.config, message)
+
+    @classmethod
+    def check_recipient(cls, recipient: str, default_country: str = "") -> None:
+        route(recipient, default_country)  # SendError invalid_number / no_sms_route
 
     @classmethod
     def parse_callback(cls, request: HttpRequest, configs: list[dict[str, Any]], token: str = "") -> list[StatusUpdate]:

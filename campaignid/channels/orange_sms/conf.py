@@ -38,6 +38,7 @@ ENV = {
 }
 SECRET_FIELDS = ("client_id", "client_secret", "webhook_secret")
 SETTINGS_FIELDS = ("sender_name", "default_country", "api_url", "rate_per_second", "gsm7_only")
+ENDPOINT_FIELDS = ("api_url",)  # where the credentials are sent: deployment-controlled (programs/authority.py)
 REQUIRED = ("client_id", "client_secret")
 
 SENDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._&'-]{0,10}")

@@ -14,7 +14,16 @@ resend within the media lifetime or without a card (``SendResult.details["http_c
 
 from .callbacks import handshake, parse_callback
 from .channel import WhatsAppChannel
-from .conf import ENV, REQUIRED, SECRET_FIELDS, SETTINGS_FIELDS, WEBHOOK_REQUIRED, WhatsAppConfig, sandbox_defaults
+from .conf import (
+    ENDPOINT_FIELDS,  # noqa: F401 - read through the registry (programs/authority.py)
+    ENV,
+    REQUIRED,
+    SECRET_FIELDS,
+    SETTINGS_FIELDS,
+    WEBHOOK_REQUIRED,
+    WhatsAppConfig,
+    sandbox_defaults,
+)
 from .media import MEDIA_CACHE
 
 CHANNEL = WhatsAppChannel

@@ -51,6 +51,7 @@ ENV = {
 }
 SECRET_FIELDS = ("access_token", "app_secret", "verify_token")
 SETTINGS_FIELDS = tuple(name for name in ENV if name not in SECRET_FIELDS)
+ENDPOINT_FIELDS = ("graph_url",)  # where the token is sent: deployment-controlled (programs/authority.py)
 REQUIRED = ("access_token", "phone_number_id")
 WEBHOOK_REQUIRED = ("app_secret", "verify_token")
 

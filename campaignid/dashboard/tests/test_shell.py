@@ -62,13 +62,16 @@ def test_token_created_in_dashboard_is_shown_once_and_works(admin_client, api_cl
     assert clear not in admin_client.get("/settings/tokens/").content.decode()
 
 
-def test_programme_user_cannot_manage_tokens(client, make_org, django_user_model):
+def test_programme_user_manages_only_its_own_tokens(client, make_org, django_user_model):
     org, _ = make_org()
+    boss = django_user_model.objects.create_user("boss", password="pw-123456789")
+    ApiToken.issue(boss, org, "boss token")
     user = django_user_model.objects.create_user("agent", password="pw-123456789")
     Membership.objects.create(user=user, organisation=org, role=Membership.PROGRAMME_USER)
     client.force_login(user)
-    assert client.post("/settings/tokens/", {"name": "x"}).status_code == 403
-    assert not ApiToken.objects.exists()
+    page = client.post("/settings/tokens/", {"name": "agent phone"})
+    assert page.status_code == 200 and ApiToken.objects.get(name="agent phone").user == user
+    assert "boss token" not in page.content.decode()
 
 
 def test_dashboard_stays_french_with_an_english_browser_until_the_user_switches(client):

@@ -120,7 +120,7 @@ def test_same_idempotency_key_sends_once_and_replays_the_answer(sandbox_settings
         ({"enrollment_id": "E1", "channel": "fax"}, 422, "validation_error"),
         ({"enrollment_id": "E1", "channel": "sms", "phone_number": "12"}, 422, "invalid_phone_number"),
         ({"enrollment_id": "E1", "channel": "sms", "message": "Hi {name}"}, 422, "invalid_message_template"),
-        ({"enrollment_id": "E1", "channel": "sms", "phone_number": "+33612345678"}, 502, "no_sms_route"),
+        ({"enrollment_id": "E1", "channel": "sms", "phone_number": "+33612345678"}, 422, "no_sms_route"),
         ({"enrollment_id": "OUT", "channel": "sms"}, 409, "opted_out"),
     ],
 )

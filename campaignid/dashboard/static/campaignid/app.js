@@ -12,6 +12,11 @@
         form.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (c) { c.checked = box.checked; });
       });
     });
+    // Wallet passes in the sandbox inbox take their issuer's colour (set here: the CSP forbids inline styles).
+    document.querySelectorAll("[data-colour]").forEach(function (el) {
+      var colour = el.getAttribute("data-colour");
+      if (/^#[0-9a-fA-F]{3,8}$/.test(colour)) { el.style.background = colour; }
+    });
     // "Copy" buttons next to a read-only field (hidden without JavaScript).
     document.querySelectorAll("[data-copy]").forEach(function (button) {
       var field = document.getElementById(button.getAttribute("data-copy"));

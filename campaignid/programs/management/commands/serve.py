@@ -4,6 +4,7 @@ one queue consumer and the provider sandboxes until Ctrl-C, which stops all of t
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import urllib.request
 from urllib.parse import urlparse
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -30,7 +32,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, web_workers, no_worker, no_sandbox, **options):
         call_command("migrate", interactive=False, verbosity=0)
-        password = bootstrap()
+        password = None if settings.PRODUCTION else bootstrap()  # production: no demo account, no demo data
+        if settings.PRODUCTION and not get_user_model().objects.exists():
+            self.stdout.write("No user yet: create the first administrator with `campaignid createsuperuser`.")
         if password:
             self.stdout.write(self.style.SUCCESS(
                 f"First run: demo administrator created.\n  user: admin\n  password: {password}\n"
@@ -45,7 +49,8 @@ class Command(BaseCommand):
             children.append(self._spawn("worker", ["worker", "--workers", "4"], env))
         children.append(self._spawn("web", None, env, gunicorn=[
             "campaignid.wsgi:application", "--bind", f"{host}:{port}", "--workers", str(web_workers),
-            "--threads", "8", "--worker-class", "gthread", "--timeout", "120", "--graceful-timeout", "10",
+            "--threads", "8", "--worker-class", "gthread", "--timeout", str(settings.REQUEST_TIME_LIMIT_SECONDS),
+            "--graceful-timeout", "10",
             "--log-level", "warning"]))
         self._wait_ready(f"http://{host}:{port}/health", children)
         if settings.CAMPAIGNID_SANDBOX and not no_sandbox:
@@ -78,6 +83,11 @@ class Command(BaseCommand):
         # The sandboxes call the service back (signed WhatsApp statuses, Orange receipts).
         env.setdefault("SANDBOX_WHATSAPP_WEBHOOK_URL", f"{base}/webhooks/whatsapp")
         env.setdefault("SANDBOX_ORANGE_DR_URL", f"{base}/webhooks/orange-sms/sandbox")
+        if "PROMETHEUS_MULTIPROC_DIR" not in env:  # every child's samples, summed by /metrics
+            metrics_dir = settings.DATA_DIR / "metrics"
+            shutil.rmtree(metrics_dir, ignore_errors=True)  # samples of a previous run are not this run's
+            metrics_dir.mkdir(parents=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         return env
 
     def _spawn(self, name: str, args: list[str] | None, env: dict, gunicorn: list[str] | None = None):

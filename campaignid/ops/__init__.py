@@ -1,0 +1,1 @@
+"""Operations: audit events, shared counters (rate limits, login throttling). Only the edges import it."""

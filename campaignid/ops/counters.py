@@ -1,0 +1,99 @@
+"""Fixed-window counters shared by every process and host: rate limits and failed-login counts.
+
+With ``QUEUE_URL=redis://…`` they live in the queue's Redis (``INCR`` + ``EXPIRE`` in one transaction);
+otherwise in the database table ``ops_counter`` (one atomic upsert per hit), which every web process of a
+deployment shares. A window opens at a key's first hit and lasts ``seconds``.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.db import connection
+
+PREFIX = "campaignid:counter:"
+
+
+@functools.cache
+def _redis_client(url: str):
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+
+def _redis():
+    if urlparse(settings.QUEUE_URL).scheme not in ("redis", "rediss"):
+        return None
+    return _redis_client(settings.QUEUE_URL)
+
+
+def hit(key: str, seconds: int) -> tuple[int, float]:
+    """Count one hit on ``key``; return the count in the current window and the seconds left in it."""
+    redis = _redis()
+    if redis is not None:
+        name = f"{PREFIX}{settings.QUEUE_NAME}:{key}"
+        pipe = redis.pipeline(transaction=True)
+        pipe.set(name, 0, ex=seconds, nx=True)
+        pipe.incr(name)
+        pipe.pttl(name)
+        _, count, ttl_ms = pipe.execute()
+        return int(count), max(ttl_ms, 0) / 1000
+    return _db_hit(key, seconds)
+
+
+# One atomic statement on SQLite (3.35+) and PostgreSQL: an expired window restarts at 1.
+UPSERT = (
+    'INSERT INTO ops_counter ("key", "count", expires_at) VALUES (%s, 1, %s) ON CONFLICT ("key") DO UPDATE SET '
+    '"count" = CASE WHEN ops_counter.expires_at <= %s THEN 1 ELSE ops_counter."count" + 1 END, '
+    "expires_at = CASE WHEN ops_counter.expires_at <= %s THEN excluded.expires_at ELSE ops_counter.expires_at END "
+    'RETURNING "count", expires_at'
+)
+
+
+def _db_hit(key: str, seconds: int) -> tuple[int, float]:
+    now = time.time()
+    with connection.cursor() as cursor:
+        cursor.execute(UPSERT, [key, now + seconds, now, now])
+        count, expires_at = cursor.fetchone()
+        if random.random() < 0.01:  # noqa: S311 - housekeeping, not security
+            cursor.execute("DELETE FROM ops_counter WHERE expires_at <= %s", [now])
+    return int(count), max(expires_at - now, 0.0)
+
+
+def peek(key: str) -> int:
+    """The count of ``key`` in its current window (0 when none)."""
+    redis = _redis()
+    if redis is not None:
+        value = redis.get(f"{PREFIX}{settings.QUEUE_NAME}:{key}")
+        return int(value or 0)
+    from .models import Counter
+
+    row = Counter.objects.filter(key=key, expires_at__gt=time.time()).values_list("count", flat=True).first()
+    return int(row or 0)
+
+
+def clear(key: str) -> None:
+    redis = _redis()
+    if redis is not None:
+        redis.delete(f"{PREFIX}{settings.QUEUE_NAME}:{key}")
+        return
+    from .models import Counter
+
+    Counter.objects.filter(key=key).delete()
+
+
+def forget_all() -> None:
+    """Drop every counter of this deployment (tests; an operator lifting all locks at once)."""
+    redis = _redis()
+    if redis is not None:
+        names = list(redis.scan_iter(f"{PREFIX}{settings.QUEUE_NAME}:*", count=1000))
+        if names:
+            redis.delete(*names)
+        return
+    from .models import Counter
+
+    Counter.objects.all().delete()
