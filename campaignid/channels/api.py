@@ -9,7 +9,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
 
-from campaignid.distribution.models import Alert
 from campaignid.lib.errors import Invalid, NotConfigured, NotFound, ProviderRefused
 from campaignid.programs import authority
 
@@ -27,13 +26,13 @@ class IntegrationIn(Schema):
     secrets: dict[str, str] = {}
 
 
-def _admin(request):
+def settings_manager(request):
     scope = request.auth
     authority.require_manager(scope)
     return scope
 
 
-def _program(scope, uid: str | None):
+def program_of(scope, uid: str | None):
     if not uid:
         return None
     program = scope.programs().filter(dhis2_program_uid=uid).first()
@@ -69,9 +68,9 @@ def list_integrations(request: HttpRequest):
 
 @router.put("/integrations/{kind}", response=dict, summary="Configure a channel (secrets are write-only)")
 def put_integration(request: HttpRequest, kind: Kind, payload: IntegrationIn):
-    scope = _admin(request)
+    scope = settings_manager(request)
     module = registry.module_for(kind)
-    program = _program(scope, payload.programme)
+    program = program_of(scope, payload.programme)
     allowed_settings, allowed_secrets = set(module.SETTINGS_FIELDS), set(module.SECRET_FIELDS)
     unknown = (set(payload.settings) - allowed_settings) | (set(payload.secrets) - allowed_secrets)
     if unknown:
@@ -91,25 +90,6 @@ def put_integration(request: HttpRequest, kind: Kind, payload: IntegrationIn):
     row.enabled, row.settings = payload.enabled, new_settings
     row.save()
     return describe(scope, kind, program)
-
-
-@router.post("/integrations/{kind}/resume", response=dict, summary="Resume a channel paused by a provider error")
-def resume_integration(request: HttpRequest, kind: Kind, programme: str | None = None):
-    scope = _admin(request)
-    program = _program(scope, programme)
-    if program is None:
-        authority.require_org_admin(scope)
-    from campaignid.distribution.service import resume_channel
-
-    resume_channel(scope.organisation, kind, program)
-    return describe(scope, kind, program)
-
-
-@router.get("/alerts", response=list[dict], summary="Open alerts (paused accounts, refused credentials…)")
-def alerts(request: HttpRequest):
-    rows = Alert.objects.filter(organisation=request.auth.organisation, resolved_at__isnull=True)[:100]
-    return [{"id": a.pk, "channel": a.channel, "code": a.code, "category": a.category, "message": a.message,
-             "created_at": a.created_at} for a in rows]
 
 
 def _template_out(row) -> dict:
@@ -134,7 +114,7 @@ def _owner(scope) -> str:
 def list_templates(request: HttpRequest):
     from .models import MessageTemplate
 
-    owner = _owner(_admin(request))
+    owner = _owner(settings_manager(request))
     return [_template_out(r) for r in MessageTemplate.objects.filter(channel="whatsapp", owner=owner)]
 
 
@@ -142,7 +122,7 @@ def list_templates(request: HttpRequest):
 def sync_templates(request: HttpRequest):
     from .templates_store import after_sync, sync_organisation
 
-    result = sync_organisation("whatsapp", _admin(request).organisation.pk)
+    result = sync_organisation("whatsapp", settings_manager(request).organisation.pk)
     if result.error:
         raise ProviderRefused("templates_unreadable", result.error)
     return {"owner": result.owner, "seen": result.seen, "changed": result.changed, "paused": after_sync()}

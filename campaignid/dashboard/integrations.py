@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from campaignid.channels import api as channels_api
 from campaignid.channels import probes, registry
 from campaignid.channels.models import ChannelConfig
+from campaignid.distribution import api as distribution_api
 from campaignid.distribution.models import Alert
 from campaignid.lib.errors import DomainError
 
@@ -120,7 +121,7 @@ def test_channel(request: HttpRequest, scope, kind: str) -> HttpResponse:
 @require_POST
 def resume_channel(request: HttpRequest, scope, kind: str) -> HttpResponse:
     try:
-        channels_api.resume_integration(_as_api(request, scope), _kind(kind))
+        distribution_api.resume_integration(_as_api(request, scope), _kind(kind))
     except DomainError as exc:
         messages.error(request, api_error_text(exc))
         return redirect("dashboard:integrations")
