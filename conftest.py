@@ -131,3 +131,24 @@ def inline_queue(settings):
     yield huey
     huey.immediate = False
     compose.clear_cache()
+
+
+# --- the fault suite's one-line summaries (tests/faults) ---------------------------------------------
+def pytest_sessionstart(session):
+    if hasattr(session.config, "workerinput"):
+        return
+    from tests.faults.harness import summary_file
+
+    path = summary_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("")
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.faults.harness import summary_file
+
+    path = summary_file()
+    if path.exists() and path.read_text().strip():
+        terminalreporter.section("fault scenarios")
+        for line in path.read_text().splitlines():
+            terminalreporter.write_line(line)

@@ -170,6 +170,8 @@ HUEY = _huey()
 STATUS_INTAKE = env.get("CAMPAIGNID_STATUS_INTAKE", "buffered")
 if STATUS_INTAKE not in ("buffered", "inline"):
     raise ConfigError(f"CAMPAIGNID_STATUS_INTAKE must be buffered or inline, not {STATUS_INTAKE!r}")
+# Seconds a provider call may take before its outcome is "unknown" (then resolved before any resend).
+PROVIDER_TIMEOUT_SECONDS = env.get_int("PROVIDER_TIMEOUT_SECONDS", 30)
 
 # --- Auth, i18n, static -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

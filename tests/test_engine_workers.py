@@ -27,7 +27,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 def _worker(sandbox, tmp_path, threads: int = 2) -> subprocess.Popen:
     return start_worker(tmp_path, threads, SANDBOX_URL=sandbox.url, CAMPAIGNID_SANDBOX="true",
-                        CAMPAIGNID_PUBLIC_URL="https://cards.example.org", DELIVERY_LEASE_SECONDS="2")
+                        CAMPAIGNID_PUBLIC_URL="https://cards.example.org", DELIVERY_LEASE_SECONDS="2",
+                        IN_DOUBT_WAIT_SMS="1")
 
 
 def _posts_by_correlator(sandbox) -> Counter:

@@ -47,13 +47,19 @@ class SendError(Exception):
     ``scope`` says what the failure blocks: ``message`` (only this one), ``recipient`` (delay this
     recipient only), ``account`` (pause the whole sending account and alert an admin).
     ``throttled`` marks rate-limit answers: they slow the pace and never count as a failed attempt.
+    ``ambiguous`` marks failures after the request may have reached the provider (a timeout, a connection
+    reset once the request was written): the outcome is unknown and is resolved before any resend.
+    ``country`` (ISO alpha-2) narrows an ``account`` refusal to recipients in that country (one country's
+    SMS bundle is used up): only that country waits, the account keeps sending elsewhere.
     """
 
     def __init__(self, code: str, category: str, message: str = "", *, retryable: bool = False,
-                 retry_after: float | None = None, scope: str = "message", throttled: bool = False) -> None:
+                 retry_after: float | None = None, scope: str = "message", throttled: bool = False,
+                 ambiguous: bool = False, country: str = "") -> None:
         super().__init__(message or CATEGORIES.get(category, category))
         self.code, self.category, self.retryable = str(code), category, retryable
         self.retry_after, self.scope, self.throttled = retry_after, scope, throttled
+        self.ambiguous, self.country = ambiguous, country
         self.message = message or CATEGORIES.get(category, category)
 
     def __repr__(self) -> str:
@@ -196,6 +202,10 @@ class Channel(ABC):
     # --- optional account queries (providers that have them override these) ---------------------------
     async def fetch_limits(self, session: aiohttp.ClientSession):
         """``events.AccountLimits`` the provider reports now, or None when it reports none."""
+        return None
+
+    async def fetch_balance(self, session: aiohttp.ClientSession) -> dict[str, int] | None:
+        """Units left per recipient country (ISO alpha-2), or None when the provider sells no bundles."""
         return None
 
     async def fetch_templates(self, session: aiohttp.ClientSession) -> list:

@@ -100,7 +100,10 @@ def match_waiting(kind: str, updates: list[StatusUpdate], organisations: list[in
         by_user.update({(account, uid): phone for uid, phone in phones_for(account, user_ids, organisations).items()})
     phone_of = {u.provider_message_id: u.contact.phone or by_user.get((u.account, u.contact.user_id), "")
                 for u in wanted}
-    qs = Delivery.objects.filter(channel=kind, provider_message_id="", status__in=[Status.PENDING, Status.SENT],
+    # Waiting for its message ID: accepted without one, or handed over with an unknown outcome (a pending row
+    # never handed over cannot be the message a status is about).
+    waiting_id = Q(status=Status.SENT) | Q(status=Status.PENDING, in_doubt_since__isnull=False)
+    qs = Delivery.objects.filter(waiting_id, channel=kind, provider_message_id="",
                                  provider_account__in={u.account for u in wanted},
                                  recipient__in={p for p in phone_of.values() if p})
     if organisations is not None:

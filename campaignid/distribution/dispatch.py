@@ -1,8 +1,9 @@
 """Claim due deliveries in chunks, send them, record every outcome.
 
 At most once per recorded attempt: the claim increments ``attempts`` and writes an ``attempt`` event in
-the same transaction, before anything is sent. A worker killed mid-chunk leaves claimed deliveries whose
-lease expires; the next claim takes them again as a new, recorded attempt.
+the same transaction, before anything is sent. The claim's short lease is renewed while the chunk sends
+(``leases``); a worker killed mid-chunk leaves rows that are either surely unsent (taken over as soon as
+the lease runs out) or marked in doubt (resolved before they are sent again).
 """
 
 from __future__ import annotations
@@ -20,15 +21,13 @@ from campaignid.channels import stale_media
 from campaignid.channels.base import SendError, SendResult
 from campaignid.lib import env
 
-from . import bulk, compose, rules, sender
+from . import bulk, compose, leases, pauses, rules, sender
 from . import status as machine
 from .limits import daily_limit
 from .models import Alert, Batch, Delivery, DeliveryEvent, Status
 
 log = logging.getLogger("campaignid.distribution.dispatch")
-LEASE = timedelta(seconds=env.get_int("DELIVERY_LEASE_SECONDS", 300))
 CHUNK = env.get_int("DISPATCH_CHUNK", 500)
-LEASE_MARGIN = min(timedelta(seconds=30), LEASE / 10)  # time to record outcomes before the lease ends
 ACCOUNT_PAUSE = timedelta(hours=24)
 RELATED = ("beneficiary", "program", "program__organisation", "card", "batch")
 
@@ -48,7 +47,8 @@ def _blocked_q(now: datetime) -> Q:
     capped = compose.capped_accounts(now)
     if capped:
         blocked |= Q(provider_account__in=capped)
-    return blocked
+    by_country = pauses.blocked_q(now)
+    return blocked if by_country is None else blocked | by_country
 
 
 def claim(limit: int = CHUNK, only_ids: list[int] | None = None, now: datetime | None = None) -> list[Delivery]:
@@ -58,6 +58,7 @@ def claim(limit: int = CHUNK, only_ids: list[int] | None = None, now: datetime |
     if only_ids is not None:
         qs = Delivery.objects.filter(due, pk__in=only_ids)
     else:
+        leases.settle_orphans(now)
         qs = Delivery.objects.filter(due, next_attempt_at__lte=now).exclude(_blocked_q(now))
         qs = qs.order_by("next_attempt_at", "id")
     with transaction.atomic():
@@ -66,14 +67,21 @@ def claim(limit: int = CHUNK, only_ids: list[int] | None = None, now: datetime |
         ids = list(qs.values_list("id", flat=True)[:limit])
         if not ids:
             return []
-        Delivery.objects.filter(pk__in=ids).update(claimed_until=now + LEASE, attempts=F("attempts") + 1,
-                                                   updated_at=now)
+        Delivery.objects.filter(pk__in=ids).update(claimed_until=now + leases.LEASE,
+                                                   attempts=F("attempts") + 1, updated_at=now)
         rows = list(Delivery.objects.filter(pk__in=ids).select_related(*RELATED))
         DeliveryEvent.objects.bulk_create([
-            DeliveryEvent(delivery=d, at=now, kind="attempt", source="dispatch", details={"attempt": d.attempts})
+            DeliveryEvent(delivery=d, at=now, kind="attempt", source="dispatch", details=_attempt_details(d))
             for d in rows
         ])
     return rows
+
+
+def _attempt_details(d: Delivery) -> dict:
+    if d.in_doubt_since is None:
+        return {"attempt": d.attempts}
+    # The last attempt may have reached the provider; no status came within the wait: send again.
+    return {"attempt": d.attempts, "decision": "resend_after_unknown", "in_doubt_since": d.in_doubt_since.isoformat()}
 
 
 def _build_jobs(rows: list[Delivery]) -> tuple[list[sender.Job], dict[int, SendError]]:
@@ -98,7 +106,8 @@ def _build_jobs(rows: list[Delivery]) -> tuple[list[sender.Job], dict[int, SendE
             early[d.pk] = channel
             continue
         try:
-            jobs.append(sender.Job(d.pk, channel, compose.outgoing(d), send_before=d.claimed_until - LEASE_MARGIN))
+            jobs.append(sender.Job(d.pk, channel, compose.outgoing(d), batch_id=d.batch_id,
+                                   send_before=d.claimed_until - leases.LEASE_MARGIN))
         except compose.ComposeError as exc:
             early[d.pk] = SendError(exc.code, exc.category, str(exc))
         except Exception as exc:
@@ -116,16 +125,17 @@ def run_chunk(rows: list[Delivery], keep: dict[int, object] | None = None, final
     jobs, early = _build_jobs(rows)
     by_id = {d.pk: d for d in rows}
     counts: dict[str, int] = defaultdict(int)
+    chunk = leases.ChunkClaim(list(by_id), rows[0].claimed_until) if rows else None
 
     def record_some(outcomes: dict[int, object]) -> None:
         if keep is not None:
             keep.update(outcomes)
-        for kind, n in record([by_id[pk] for pk in outcomes], outcomes, final=final).items():
+        for kind, n in record([by_id[pk] for pk in outcomes], outcomes, chunk, final=final).items():
             counts[kind] += n
 
     if early:
         record_some(early)
-    sender.run(jobs, record_some)
+    sender.run(jobs, record_some, claim=chunk)
     return dict(counts)
 
 
@@ -142,7 +152,7 @@ def _on_success(d: Delivery, result: SendResult, now: datetime) -> DeliveryEvent
     d.provider_message_id = result.provider_message_id or d.provider_message_id
     if d.status != Status.FAILED:
         d.error_code = d.error_category = d.error_detail = ""
-    d.retryable, d.next_attempt_at = False, None
+    d.retryable, d.next_attempt_at, d.in_doubt_since = False, None, None
     details = {"provider_message_id": d.provider_message_id}
     if result.segments is not None:
         details["segments"] = result.segments
@@ -155,12 +165,16 @@ def _on_error(d: Delivery, err: SendError, now: datetime, paused: set, final: bo
     d.error_code, d.error_category, d.error_detail = err.code, err.category, err.message[:500]
     details = {"error_code": err.code, "error_category": err.category, "retryable": err.retryable}
     too_old = final or (d.created_at and now - d.created_at > rules.MAX_PENDING_AGE)
+    if err.ambiguous and err.retryable and not too_old and d.attempts < rules.MAX_ATTEMPTS:
+        return _in_doubt(d, err, now, details)
+    d.in_doubt_since = None
     if err.retryable and not too_old and (err.throttled or err.scope in ("recipient", "account")):
         if err.throttled or err.scope == "account":
             d.attempts = max(0, d.attempts - 1)  # waiting on the provider is not a failed attempt
         wait = ACCOUNT_PAUSE.total_seconds() if err.scope == "account" else (err.retry_after or rules.THROTTLE_DEFAULT)
         if err.scope == "account":
-            paused.add((d.organisation_id, d.program_id, d.channel, err.code, err.category, err.message))
+            paused.add((d.organisation_id, d.program_id, d.channel, err.code, err.category, err.message,
+                        err.country))
         d.retryable, d.next_attempt_at = True, now + timedelta(seconds=wait)
         return DeliveryEvent(delivery=d, at=now, kind="deferred", source="dispatch", details=details)
     if err.retryable and not too_old and d.attempts < rules.MAX_ATTEMPTS:
@@ -172,35 +186,72 @@ def _on_error(d: Delivery, err: SendError, now: datetime, paused: set, final: bo
     return DeliveryEvent(delivery=d, at=now, kind="status", status=Status.FAILED, source="dispatch", details=details)
 
 
+def _on_held(d: Delivery, held: sender.Held, now: datetime, moved: set[int]) -> DeliveryEvent:
+    """Claimed but never handed to the provider: not an attempt. Back to pending for a paused batch
+    (due again on resume), failed as cancelled for a cancelled one."""
+    d.attempts = max(0, d.attempts - 1)
+    details = {"batch_state": held.state}
+    if d.pk in moved:
+        return DeliveryEvent(delivery=d, at=now, kind="returned_unsent", source="dispatch", details=details)
+    if held.state == Batch.State.CANCELLED:
+        d.error_code = d.error_category = "cancelled"
+        d.error_detail, d.retryable, d.next_attempt_at = "Cancelled before sending.", False, None
+        machine.apply(d, Status.FAILED, now)
+        return DeliveryEvent(delivery=d, at=now, kind="status", status=Status.FAILED, source="dispatch",
+                             details={**details, "error_category": "cancelled"})
+    d.next_attempt_at = now
+    return DeliveryEvent(delivery=d, at=now, kind="returned_unsent", source="dispatch", details=details)
+
+
+def _in_doubt(d: Delivery, err: SendError, now: datetime, details: dict) -> DeliveryEvent:
+    """The request may have reached the provider: wait for its status (or send again, where a resend is
+    harmless) rather than fail or resend at once."""
+    wait = rules.in_doubt_wait(d.channel)
+    d.in_doubt_since = d.in_doubt_since or now
+    d.retryable, d.next_attempt_at = True, now + (wait or timedelta(seconds=rules.backoff(d.attempts)))
+    details.update(decision="wait_for_status" if wait else "resend", next_attempt_at=d.next_attempt_at.isoformat())
+    return DeliveryEvent(delivery=d, at=now, kind="outcome_unknown", source="dispatch", details=details)
+
+
 RECORD_FIELDS = ["status", "provider_message_id", "attempts", "next_attempt_at", "claimed_until", "error_code",
                  "error_category", "error_detail", "retryable", "sent_at", "delivered_at", "read_at", "failed_at",
-                 "updated_at"]
+                 "in_doubt_since", "updated_at"]
 
 
 MERGED_FIELDS = ("status", "sent_at", "delivered_at", "read_at", "failed_at", "error_code", "error_category",
                  "error_detail", "provider_message_id")
 
 
-def _merge_current(rows: list[Delivery]) -> set[int]:
+def _merge_current(rows: list[Delivery]) -> tuple[set[int], dict[int, datetime | None]]:
     """Take in what callbacks wrote since the claim (a provider may report a message delivered or failed
-    before its send is recorded). Returns the IDs of deliveries no longer pending."""
+    before its send is recorded). Returns the IDs of deliveries no longer pending, and the current lease
+    of each row."""
     qs = Delivery.objects.filter(pk__in=[d.pk for d in rows]).order_by("pk")
     if connection.features.has_select_for_update:
         qs = qs.select_for_update()  # every row, in id order: a callback now waits for this record, or wins
-    moved = {pk: values for pk, *values in qs.values_list("pk", *MERGED_FIELDS) if values[0] != Status.PENDING}
+    current = {pk: values for pk, *values in qs.values_list("pk", "claimed_until", *MERGED_FIELDS)}
+    moved = {pk: values[1:] for pk, values in current.items() if values[1] != Status.PENDING}
     for d in rows:
         if d.pk in moved:
+            d.in_doubt_since = None
             for name, value in zip(MERGED_FIELDS, moved[d.pk], strict=True):
                 if name != "provider_message_id" or value:
                     setattr(d, name, value)
-    return set(moved)
+    return set(moved), {pk: values[0] for pk, values in current.items()}
 
 
-def record(rows: list[Delivery], outcomes: dict[int, object], final: bool = False) -> dict[str, int]:
+def _not_sent(outcome: object) -> bool:
+    return isinstance(outcome, sender.Held) or (isinstance(outcome, SendError) and outcome.code == "lease_expired")
+
+
+def record(rows: list[Delivery], outcomes: dict[int, object], chunk: leases.ChunkClaim | None = None,
+           final: bool = False) -> dict[str, int]:
     now = timezone.now()
     events, paused, counts = [], set(), defaultdict(int)
     with transaction.atomic():
-        moved = _merge_current(rows)
+        moved, leased = _merge_current(rows)
+        if chunk is not None:  # what was not sent, on rows another worker took meanwhile, is theirs now
+            rows = [d for d in rows if chunk.ours(leased.get(d.pk)) or not _not_sent(outcomes.get(d.pk))]
         for d in rows:
             outcome = outcomes.get(d.pk)
             if outcome is None:
@@ -208,6 +259,8 @@ def record(rows: list[Delivery], outcomes: dict[int, object], final: bool = Fals
             d.claimed_until, d.updated_at = None, now
             if isinstance(outcome, SendResult):
                 events.append(_on_success(d, outcome, now))
+            elif isinstance(outcome, sender.Held):
+                events.append(_on_held(d, outcome, now, moved))
             elif d.pk in moved:  # a callback already settled it; this late error changes nothing
                 events.append(DeliveryEvent(delivery=d, at=now, kind="late_error", source="dispatch",
                                             details={"error_code": outcome.code}))
@@ -216,8 +269,11 @@ def record(rows: list[Delivery], outcomes: dict[int, object], final: bool = Fals
             counts[events[-1].kind + (f":{events[-1].status}" if events[-1].status else "")] += 1
         bulk.save_fields(rows, RECORD_FIELDS)
         DeliveryEvent.objects.bulk_create(events, batch_size=1000)
-        for item in paused:
-            pause_account(*item, now=now)
+        for *item, country in paused:
+            if country:
+                pauses.pause_country(item[0], item[2], country, *item[3:], now=now)
+            else:
+                pause_account(*item, now=now)
     failed = [d for d in rows if d.status == Status.FAILED and d.pk not in moved]
     if failed:
         from .hooks import after_failure

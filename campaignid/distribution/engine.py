@@ -91,10 +91,12 @@ def expand_batch(batch_id: str) -> int:
     account = account_key(channel, batch.program)
     due = batch.scheduled_at or timezone.now()
     qs = selection_queryset(scope, batch.program, batch.selection, channel).select_related("program")
+    if batch.planned is None:  # what the ETA counts while deliveries are still being created
+        Batch.objects.filter(pk=batch.pk).update(planned=qs.count())
     Batch.objects.filter(pk=batch.pk, state=Batch.State.QUEUED).update(
         state=Batch.State.SCHEDULED if batch.scheduled_at and batch.scheduled_at > timezone.now()
         else Batch.State.RUNNING, started_at=timezone.now())
-    created, last_id = 0, 0
+    created, last_id, checked = 0, 0, False
     while True:
         chunk = list(qs.filter(id__gt=last_id)[:EXPAND_CHUNK])
         if not chunk or Batch.objects.filter(pk=batch.pk, state=Batch.State.CANCELLED).exists():
@@ -103,6 +105,10 @@ def expand_batch(batch_id: str) -> int:
         issued = cards.issue_cards_bulk([b for b in chunk if not _blocked_reason(b, channel)], batch.created_by)
         created += _insert([_delivery_for(batch, batch.program, b, issued.get(b.pk), channel, account, due)
                             for b in chunk])
+        if channel == "sms" and not checked:  # countries with an empty bundle wait before any send
+            from .pauses import check_balances
+
+            checked = check_balances(batch.organisation_id, batch.program_id) is not None
         from .tasks import kick
 
         kick()  # the first chunks go out while the rest is being created
@@ -140,6 +146,24 @@ def refresh_counters(batch_id: str) -> Batch:
             state=Batch.State.COMPLETED, finished_at=timezone.now())
         batch.refresh_from_db()
     return batch
+
+
+def cancel_pending(batch_id: str) -> int:
+    """Fail what a cancelled batch still has waiting; deliveries being sent right now finish (or come back
+    unsent) and keep their real outcome. The sweeper runs it again for retries scheduled meanwhile."""
+    from django.db.models import Q
+
+    now = timezone.now()
+    pending = Delivery.objects.filter(batch_id=batch_id, status=Status.PENDING).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    ids = list(pending.values_list("id", flat=True))
+    Delivery.objects.filter(pk__in=ids, status=Status.PENDING).update(
+        status=Status.FAILED, failed_at=now, error_category="cancelled", error_code="cancelled",
+        error_detail="Cancelled before sending.", next_attempt_at=None, retryable=False, updated_at=now)
+    DeliveryEvent.objects.bulk_create([DeliveryEvent(delivery_id=pk, kind="status", status=Status.FAILED,
+                                                     source="api", details={"error_category": "cancelled"})
+                                       for pk in ids], batch_size=1000)
+    return len(ids)
 
 
 def unexpanded(now: datetime, stale_after: timedelta = timedelta(minutes=5)) -> list[str]:

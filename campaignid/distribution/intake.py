@@ -18,7 +18,7 @@ log = logging.getLogger("campaignid.distribution.intake")
 LOADED_FIELDS = ("id", "updated_at", "status", "batch_id", "channel", "provider_message_id", "sent_at",
                  "delivered_at", "read_at", "failed_at", "error_code", "error_category", "error_detail", "retryable",
                  "fallback_of_id", "organisation_id", "recipient", "provider_account", "card_id", "billing_category",
-                 "billable", "billing_country")
+                 "billable", "billing_country", "in_doubt_since", "next_attempt_at")
 
 
 def _load(kind: str, updates: list[StatusUpdate], organisations: list[int] | None) -> dict[str, Delivery]:
@@ -94,6 +94,9 @@ def record_updates(kind: str, updates: list[StatusUpdate], report_unmatched: boo
                 delivery.error_code, delivery.error_category = update.error_code, update.error_category
                 delivery.error_detail, delivery.retryable = update.error_detail[:500], False
                 fields += ["error_code", "error_category", "error_detail", "retryable"]
+            if delivery.in_doubt_since is not None:  # the provider's own word settles an unknown outcome
+                delivery.in_doubt_since, delivery.next_attempt_at, delivery.retryable = None, None, False
+                fields += ["in_doubt_since", "next_attempt_at", "retryable"]
             changed[delivery.pk].update(fields)
             counts["applied"] += 1
             events.append(DeliveryEvent(delivery=delivery, at=update.at, kind="status", status=update.status,

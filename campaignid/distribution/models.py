@@ -51,6 +51,7 @@ class Batch(models.Model):
     read = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
+    planned = models.PositiveIntegerField(null=True, blank=True, help_text=_("Recipients selected when it started."))
     created_by = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -84,6 +85,8 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    in_doubt_since = models.DateTimeField(
+        null=True, blank=True, help_text=_("Handed to the provider, outcome not known: resolved before a resend."))
     error_code = models.CharField(max_length=40, blank=True)
     error_category = models.CharField(max_length=40, blank=True)
     error_detail = models.CharField(max_length=500, blank=True)
@@ -151,6 +154,28 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.code}: {self.message[:60]}"
+
+
+class CountryPause(models.Model):
+    """A provider refused one country of an account (that country's SMS bundle is used up, its sender name
+    is not approved): sending there waits; the account's other countries keep going."""
+
+    organisation = models.ForeignKey("programs.Organisation", on_delete=models.CASCADE, related_name="country_pauses")
+    channel = models.CharField(max_length=20)
+    country = models.CharField(max_length=2, help_text=_("ISO 3166 alpha-2 of the recipients held."))
+    dial_prefix = models.CharField(max_length=8)
+    code = models.CharField(max_length=40)
+    category = models.CharField(max_length=40)
+    reason = models.CharField(max_length=300, blank=True)
+    paused_until = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "channel", "country"],
+                                               name="uniq_country_pause")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.country}: {self.code}"
 
 
 class IdempotencyRecord(models.Model):

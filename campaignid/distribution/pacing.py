@@ -13,11 +13,13 @@ import math
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 
 HEADROOM = 0.975  # at 80/s and above, a burst of 2 keeps any one-second window within the limit
 BURST_SECONDS = 0.02  # tokens handed out at once: 20 ms worth (at least one)
+ABORT_CHECK_SECONDS = 0.25  # a waiting sender looks this often whether it should give up
 
 REDIS_SCRIPT = """
 local t = redis.call('TIME')
@@ -171,15 +173,21 @@ class Pacer:
         self._local = 0
         self._lock = asyncio.Lock()
 
-    async def wait(self) -> None:
+    async def wait(self, abort: Callable[[], bool] | None = None) -> bool:
+        """Wait for this sender's turn; False (no token taken) as soon as ``abort()`` says so."""
         async with self._lock:
             while self._local <= 0:
+                if abort is not None and abort():
+                    return False
                 granted, wait = self.store.acquire(self.key, self.rate, self.burst, int(self.burst))
                 if granted:
                     self._local = granted
                     break
-                await asyncio.sleep(min(max(wait, 0.001), 5.0))
+                await asyncio.sleep(min(max(wait, 0.001), ABORT_CHECK_SECONDS if abort else 5.0))
+            if abort is not None and abort():
+                return False
             self._local -= 1
+            return True
 
     def slow_down(self, seconds: float) -> None:
         self._local = 0

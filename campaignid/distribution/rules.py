@@ -62,6 +62,20 @@ def backoff(attempt: int, retry_after: float | None = None) -> float:
     return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
 
 
+# How long an unknown outcome (timeout, reset, worker lost after the hand-over) waits for the provider's own
+# status before the message is sent again. WhatsApp has no idempotency key and no message lookup: its late
+# status webhooks are the only way to know, so it waits longest. Orange de-duplicates a resend carrying the
+# same clientCorrelator (409 SVC0005) where the gateway supports it, and its receipts may still come; a
+# Google Wallet pass is an upsert of our own object ID (GET before insert), so a resend is the lookup.
+IN_DOUBT_WAIT_DEFAULTS = {"whatsapp": 900, "sms": 120, "google_wallet": 0}
+
+
+def in_doubt_wait(kind: str) -> timedelta:
+    """Seconds an unknown outcome on ``kind`` waits for the provider's status (``IN_DOUBT_WAIT_<KIND>``)."""
+    default = IN_DOUBT_WAIT_DEFAULTS.get(kind, 300)
+    return timedelta(seconds=env.get_int(f"IN_DOUBT_WAIT_{kind.upper()}", default))
+
+
 def fallback_after(batch_options: dict) -> timedelta:
     minutes = (batch_options or {}).get("fallback_after_minutes")
     return timedelta(minutes=int(minutes)) if minutes else FALLBACK_AFTER_DEFAULT

@@ -16,7 +16,7 @@ from campaignid.lib.phone import normalise
 from campaignid.programs.models import Program
 from campaignid.programs.service import find_beneficiary
 
-from . import dispatch, engine, messages
+from . import dispatch, engine, messages, pauses
 from .models import Batch, Delivery, DeliveryEvent, Status
 
 CHANNELS = ("whatsapp", "sms", "google_wallet")
@@ -144,27 +144,12 @@ def set_state(scope, batch_id: str, action: str) -> Batch:
     batch.state = target
     batch.save(update_fields=["state"])
     if action == "cancel":
-        _cancel_pending(batch)
+        engine.cancel_pending(batch.pk)
     if action == "resume":
         from .tasks import kick
 
         kick(force=True)
     return engine.refresh_counters(batch.pk)
-
-
-def _cancel_pending(batch: Batch) -> None:
-    """Fail what is still waiting; deliveries being sent right now finish and keep their real outcome."""
-    from django.db.models import Q
-
-    now = timezone.now()
-    pending = Delivery.objects.filter(batch=batch, status=Status.PENDING).filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-    ids = list(pending.values_list("id", flat=True))
-    pending.update(status=Status.FAILED, failed_at=now, error_category="cancelled", error_code="cancelled",
-                   error_detail="Cancelled before sending.", next_attempt_at=None, updated_at=now)
-    DeliveryEvent.objects.bulk_create([DeliveryEvent(delivery_id=pk, kind="status", status=Status.FAILED,
-                                                     source="api", details={"error_category": "cancelled"})
-                                       for pk in ids], batch_size=1000)
 
 
 def resume_channel(organisation, kind: str, program=None) -> int:
@@ -183,6 +168,7 @@ def resume_channel(organisation, kind: str, program=None) -> int:
         rows, held = rows.filter(program=program), held.filter(program=program)
     rows.update(paused_until=None, paused_reason="")
     if program is None:
+        pauses.lift(organisation.pk, kind, now=now)  # the per-country pauses of the organisation's account
         Alert.objects.filter(organisation=organisation, channel=kind, resolved_at__isnull=True).update(resolved_at=now)
     # Only deliveries held back by the provider (retryable), never those scheduled for later.
     held = held.update(next_attempt_at=now, updated_at=now)

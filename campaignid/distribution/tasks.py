@@ -18,7 +18,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from campaignid.lib import env
 
-from . import dispatch, engine
+from . import dispatch, engine, pauses
 from .models import Batch, Delivery, Status
 
 log = logging.getLogger("campaignid.distribution.tasks")
@@ -129,7 +129,12 @@ def sweep() -> None:
         expand(batch_id)
     for batch_id in Batch.objects.filter(state=Batch.State.RUNNING).values_list("id", flat=True):
         engine.refresh_counters(batch_id)
+    cancelled = Batch.objects.filter(state=Batch.State.CANCELLED, deliveries__status=Status.PENDING).distinct()
+    for batch_id in cancelled.values_list("id", flat=True):  # retries scheduled while it was being cancelled
+        if engine.cancel_pending(batch_id):
+            engine.refresh_counters(batch_id)
     engine.fallback_overdue(now)
+    pauses.check_waiting_batches()
     from . import inbox
 
     if inbox.backlog():

@@ -42,7 +42,7 @@ from campaignid.lib.http import client_session
 from campaignid.programs.models import Beneficiary, Program
 from campaignid.programs.service import find_beneficiary
 
-from . import compose, dispatch, engine
+from . import compose, dispatch, engine, leases
 from .models import Batch, Delivery, DeliveryEvent, Status
 
 log = logging.getLogger("campaignid.distribution.wallet")
@@ -72,7 +72,7 @@ def _create(pairs: list[tuple[Beneficiary, Card]], accounts: dict[int, str], bat
     now = timezone.now()
     rows = [Delivery(organisation_id=b.program.organisation_id, program=b.program, beneficiary=b, card=c,
                      batch=batch, channel=KIND, provider_account=accounts[b.program_id], next_attempt_at=now,
-                     created_at=now, attempts=1, claimed_until=now + dispatch.LEASE)
+                     created_at=now, attempts=1, claimed_until=now + leases.LEASE)
             for b, c in pairs]
     with transaction.atomic():
         Delivery.objects.bulk_create(rows, batch_size=500)

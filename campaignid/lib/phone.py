@@ -5,6 +5,12 @@ from __future__ import annotations
 import phonenumbers
 
 
+def dial_prefix(country: str) -> str:
+    """``+226`` for ``BF``: the start of every E.164 number of that country ("" when unknown)."""
+    code = phonenumbers.country_code_for_region((country or "").upper())
+    return f"+{code}" if code else ""
+
+
 def normalise(raw: str | None, default_region: str | None = None) -> str | None:
     """E.164 form of ``raw`` (messy DHIS2 formats accepted), or None when it is not a valid number.
 

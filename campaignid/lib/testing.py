@@ -78,3 +78,32 @@ def start_worker(log_dir, threads: int = 2, **env: str):
     log = open(f"{log_dir}/worker-{time.monotonic_ns()}.log", "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen([sys.executable, "-m", "campaignid.cli", "worker", "--workers", str(threads)],  # noqa: S603
                             env=full_env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def eventually(predicate, seconds: float = 20, every: float = 0.1) -> bool:
+    """Whether ``predicate()`` becomes true within ``seconds`` (polled every ``every`` seconds)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return False
+
+
+def in_thread(work):
+    """Run ``work()`` on a daemon thread that closes its database connections when done; the thread."""
+    import threading
+
+    def run():
+        from django.db import connections
+
+        try:
+            work()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread

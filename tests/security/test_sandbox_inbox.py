@@ -51,3 +51,23 @@ def test_programme_user_sees_only_its_programmes(both_sent, make_beneficiary, ap
     api_client("post", "/dhis2/send-card", both_sent.tokens["admin"], {"enrollment_id": "A-2", "channel": "sms"})
     page = login(both_sent.users["programme_user"]).get("/sandbox/inbox/").content.decode()
     assert "Awa" in page and "Coumba" not in page
+
+
+def test_wallet_passes_show_only_to_their_organisation(tenants, make_beneficiary, sandbox_settings, api_client,
+                                                       login):
+    import urllib.request
+
+    from campaignid.channels import google_wallet
+
+    google_wallet.clear_caches()
+    make_beneficiary(tenants.p1, enrollment_id="A-W", first_name="Awa", last_name="Walletfille")
+    make_beneficiary(tenants.other_program, enrollment_id="B-W", first_name="Binta", last_name="Walletsoeur")
+    for who, enrollment, account in (("admin", "A-W", "+221771113311"), ("other_admin", "B-W", "+221771113312")):
+        link = api_client("get", f"/dhis2/google-wallet/{enrollment}", tenants.tokens[who]).json()["wallet_url"]
+        with urllib.request.urlopen(f"{link}?account={account}", timeout=5) as resp:  # noqa: S310 - the sandbox
+            assert resp.status == 200
+    page_a = login(tenants.users["admin"]).get("/sandbox/inbox/?channel=google_wallet").content.decode()
+    page_b = login(tenants.users["other_admin"]).get("/sandbox/inbox/?channel=google_wallet").content.decode()
+    assert "Walletfille" in page_a and "Walletsoeur" not in page_a
+    assert "Walletsoeur" in page_b and "Walletfille" not in page_b
+    google_wallet.clear_caches()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, ClassVar
 
 import aiohttp
@@ -11,6 +10,7 @@ from django.http import HttpRequest
 from campaignid.channels.base import Channel, OutgoingMessage, SendResult, StatusUpdate
 
 from . import conf, receipts
+from .balance import balance
 from .countries import route
 from .send import send as send_sms
 
@@ -28,9 +28,7 @@ class OrangeSmsChannel(Channel):
 
     @property
     def account_key(self) -> str:
-        """``sms:<digest of the client id>``: the client id is a credential, so it is not shown as is."""
-        digest = hashlib.sha256(f"{self.config.api_url}|{self.config.client_id}".encode()).hexdigest()[:12]
-        return f"sms:{digest}"
+        return self.config.account_key
 
     @property
     def rate_per_second(self) -> float:
@@ -38,6 +36,11 @@ class OrangeSmsChannel(Channel):
 
     async def send(self, session: aiohttp.ClientSession, message: OutgoingMessage) -> SendResult:
         return await send_sms(session, self.config, message)
+
+    async def fetch_balance(self, session: aiohttp.ClientSession) -> dict[str, int]:
+        """Usable units per country: expired bundles count as none."""
+        return {iso2: 0 if entry["expired"] else int(entry["units"])
+                for iso2, entry in (await balance(session, self.config)).items()}
 
     @classmethod
     def check_recipient(cls, recipient: str, default_country: str = "") -> None:

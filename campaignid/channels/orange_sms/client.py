@@ -60,10 +60,11 @@ async def _once(session: aiohttp.ClientSession, config: OrangeConfig, method: st
                                    headers=headers) as resp:
             return Answer(resp.status, await _decode(resp), resp.headers)
     except TimeoutError as exc:
-        raise SendError("timeout", "timeout", "Orange did not answer in time.", retryable=True) from exc
-    except aiohttp.ClientError as exc:
+        raise SendError("timeout", "timeout", "Orange did not answer in time.", retryable=True,
+                        ambiguous=True) from exc
+    except aiohttp.ClientError as exc:  # refused before connecting: nothing left; otherwise maybe it did
         raise SendError("connection", "provider_down", f"Orange unreachable: {type(exc).__name__}.",
-                        retryable=True) from exc
+                        retryable=True, ambiguous=not isinstance(exc, aiohttp.ClientConnectorError)) from exc
 
 
 async def call(session: aiohttp.ClientSession, config: OrangeConfig, method: str, path: str, *,

@@ -17,6 +17,7 @@ programme row. Setting names, their environment variables and defaults:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,12 @@ class OrangeConfig:
 
     def __repr__(self) -> str:  # never print the credentials
         return f"OrangeConfig(api_url={self.api_url!r}, sender_name={self.sender_name!r})"
+
+    @property
+    def account_key(self) -> str:
+        """``sms:<digest of the client id>``: the client id is a credential, so it is not shown as is."""
+        digest = hashlib.sha256(f"{self.api_url}|{self.client_id}".encode()).hexdigest()[:12]
+        return f"sms:{digest}"
 
 
 def _bool(name: str, value: Any) -> bool:

@@ -97,6 +97,10 @@ def retry_after(headers: Any) -> float | None:
     return max(0.0, value)
 
 
+# Policy refusals that concern one country of the app (its bundle, its approved sender names).
+PER_COUNTRY = frozenset({"quota_exhausted", "permission"})
+
+
 def _service_error(exc: dict[str, Any]) -> SendError:
     code = str(exc.get("messageId") or "SVC")
     on_address = any(v.strip().lower() in ADDRESS_PARTS for v in variables(exc))

@@ -12,8 +12,12 @@ Correlation, in order:
 1. the request id: the last path segment of the ``OutboundMessageRequest`` link
    (``deliveryInfo.link[].href``, the ``resourceURL`` returned by the send) when the gateway echoes it;
 2. otherwise the recipient ``address``: the most recent SMS to that number still ``sent`` in the last
-   7 days. ``callbackData`` cannot identify a message: it is fixed per subscription (we set it to the
-   organisation, for audit only).
+   7 days;
+3. a request id that matches nothing (the send timed out after Orange took it, and the retry was answered
+   409 ``SVC0005``, so we never learnt the id): the one SMS to that ``address`` on this app still without
+   a request id, whose id is then saved (``contact`` + ``account`` of the update).
+``callbackData`` cannot identify a message: it is fixed per subscription (we set it to the
+organisation, for audit only).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from campaignid.channels.base import CallbackRejected, StatusUpdate
+from campaignid.channels.events import ContactRef
 
 from .client import last_segment
 
@@ -42,16 +47,30 @@ NO_CHANGE = {"DeliveryUncertain", "DeliveryNotificationNotSupported"}
 REQUEST_LINK = "outboundmessagerequest"
 
 
-def check_secret(configs: list[dict[str, Any]], token: str) -> None:
-    """Raise ``CallbackRejected(404)`` unless ``token`` is a configured ``webhook_secret``."""
+def check_secret(configs: list[dict[str, Any]], token: str) -> list[dict[str, Any]]:
+    """The configurations whose ``webhook_secret`` is ``token``; ``CallbackRejected(404)`` when none."""
     given = (token or "").encode()
-    matched = False
+    matched = []
     for mapping in configs:
         secret = str(mapping.get("webhook_secret") or "")
-        if secret:
-            matched |= hmac.compare_digest(given, secret.encode())
+        if secret and hmac.compare_digest(given, secret.encode()):
+            matched.append(mapping)
     if not matched or not given:
         raise CallbackRejected(404, "unknown Orange receipts URL")
+    return matched
+
+
+def _account(matched: list[dict[str, Any]]) -> str:
+    """The pacing key of the app the receipts URL belongs to (when only one app uses that secret)."""
+    from .conf import config_from
+
+    keys = set()
+    for mapping in matched:
+        try:
+            keys.add(config_from(mapping).account_key)
+        except (KeyError, ValueError):
+            continue
+    return keys.pop() if len(keys) == 1 else ""
 
 
 def _items(value: Any) -> list[dict]:
@@ -107,7 +126,7 @@ def _parse(body: Any) -> list[dict]:
 
 
 def parse_callback(request: HttpRequest, configs: list[dict[str, Any]], token: str = "") -> list[StatusUpdate]:
-    check_secret(configs, token)
+    account = _account(check_secret(configs, token))
     try:
         body = json.loads(request.body or b"null")
     except ValueError as exc:
@@ -118,6 +137,9 @@ def parse_callback(request: HttpRequest, configs: list[dict[str, Any]], token: s
         if not item["provider_message_id"] and not address:
             log.info("orange receipt with neither request id nor address: ignored")
             continue
-        # Without a request id, the engine matches the most recent SMS sent to that number.
-        updates.append(StatusUpdate(at=now, recipient="" if item["provider_message_id"] else address, **item))
+        # Without a request id, the engine matches the most recent SMS sent to that number (``recipient``).
+        # The phone also lets a receipt find an SMS whose request id we never got (its send timed out, the
+        # retry was answered "duplicate correlator"): the one SMS to that number on this app without an id.
+        updates.append(StatusUpdate(at=now, account=account, contact=ContactRef(phone=address) if address else None,
+                                    recipient="" if item["provider_message_id"] else address, **item))
     return updates

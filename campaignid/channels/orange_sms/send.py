@@ -78,5 +78,7 @@ async def send(session: aiohttp.ClientSession, config: OrangeConfig, message: Ou
         log.info("orange sms for %s already accepted (correlator %s)", mask_phone(number), corr)
         return SendResult("", segments=counted.segments, details={**details, "already_accepted": True})
     error = errors.from_response(answer.status, answer.body, answer.headers)
+    if error.scope == "account" and error.category in errors.PER_COUNTRY:
+        error.country = country.iso2  # bundles and sender names are per country: the others keep going
     log.warning("orange sms for %s refused: %s %s", mask_phone(number), error.code, error.category)
     raise error

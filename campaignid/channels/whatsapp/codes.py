@@ -158,9 +158,13 @@ def send_error(code: int | None, details: str = "", *, http_status: int | None =
 
 
 def timeout_error() -> SendError:
-    return SendError("timeout", "timeout", "WhatsApp did not answer in time; retried.", retryable=True)
+    return SendError("timeout", "timeout", "WhatsApp did not answer in time; retried.", retryable=True,
+                     ambiguous=True)
 
 
 def connection_error(exc: BaseException) -> SendError:
+    """Refused before connecting: nothing was sent; a reset later may have left the message with Meta."""
+    import aiohttp
+
     return SendError("connection_error", "provider_down", f"Could not reach WhatsApp ({type(exc).__name__}).",
-                     retryable=True)
+                     retryable=True, ambiguous=not isinstance(exc, aiohttp.ClientConnectorError))

@@ -3,13 +3,12 @@ and statuses arriving through signed webhooks at a live server."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from campaignid.channels.models import ChannelConfig
 from campaignid.distribution.models import Alert, Delivery
 from campaignid.distribution.service import create_distribution
+from campaignid.lib.testing import eventually
 from campaignid.programs.access import Scope
 from campaignid.sandbox.testing import control
 
@@ -17,12 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _wait(predicate, seconds: float = 20) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+    return eventually(predicate, seconds)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """DHIS2 emulator, pure parts: the seeded dataset, phone formats, UIDs, field filters, timestamps."""
 
 import re
-import time
 
 import pytest
 
@@ -26,10 +25,9 @@ def test_same_seed_gives_the_same_people_and_another_seed_does_not():
     assert [t.uid for t in one.tes] != [t.uid for t in other.tes]
 
 
-def test_hundred_thousand_entities_generate_in_a_few_seconds():
-    started = time.perf_counter()
+def test_hundred_thousand_entities_have_distinct_uids():
+    """(How fast the dataset generates is measured in bench/bench_dhis2.py, not asserted here.)"""
     ds = Dataset(100_000, 1, ANCHOR)
-    assert time.perf_counter() - started < 5
     assert len(ds.tes) == len({t.uid for t in ds.tes}) == 100_000
 
 

@@ -375,13 +375,11 @@ def test_slow_ms_adds_latency_to_every_api_call(sandbox):
     assert time.perf_counter() - started >= 0.15
 
 
-def test_large_dataset_regenerates_quickly_and_pages_fast(sandbox):
-    started = time.perf_counter()
+def test_large_dataset_regenerates_and_pages_after_a_cursor(sandbox):
+    """(Its speed is bench/bench_dhis2.py's to measure, not a wall-clock assertion here.)"""
     control(sandbox, "/dhis2/config", {"size": 20000, "seed": 7})
-    assert time.perf_counter() - started < 3
     assert control(sandbox, "/dhis2/state", method="GET")["counts"]["trackedEntities"] == 20000
     cursor = fetch(sandbox, "2.41.3", page=40, page_size=200).json["trackedEntities"][0]["updatedAt"]
-    started = time.perf_counter()
     page = fetch(sandbox, "2.41.3", page_size=200, after=cursor)
     assert page.status == 200 and len(page.json["trackedEntities"]) == 200
-    assert time.perf_counter() - started < 0.5
+    assert all(t["updatedAt"] >= cursor for t in page.json["trackedEntities"])
