@@ -41,8 +41,8 @@ ROUTERS = [
     ("campaignid.verification.api", "api/v1/"),
     ("campaignid.distribution.api", ""),
     ("campaignid.channels.api", "api/v1/"),
-    ("campaignid.channels.orange_sms.api", "api/v1/"),
-    ("campaignid.channels.google_wallet.api", ""),
+    ("campaignid.channels.sms_api", "api/v1/"),
+    ("campaignid.distribution.wallet_api", ""),
     ("campaignid.dhis2.api", ""),
     ("campaignid.ops.api", "api/v1/"),
 ]

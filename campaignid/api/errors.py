@@ -9,6 +9,8 @@ from typing import Any
 from django.http import Http404, HttpRequest, JsonResponse
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
+from campaignid.lib import errors as domain
+
 log = logging.getLogger("campaignid.api")
 
 
@@ -18,6 +20,37 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
+
+
+# The only place where a domain refusal becomes an HTTP status.
+STATUS: dict[type[domain.DomainError], int] = {
+    domain.NotFound: 404,
+    domain.Invalid: 422,
+    domain.Conflict: 409,
+    domain.Forbidden: 403,
+    domain.NotConfigured: 409,
+    domain.Paused: 503,
+    domain.Unavailable: 503,
+    domain.ProviderRefused: 502,
+    domain.ProviderThrottled: 429,
+    domain.ProviderTimeout: 504,
+}
+
+
+def status_of(exc: domain.DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def error_answer(exc: Exception) -> tuple[int, dict] | None:
+    """(status, body) of a refusal in the documented shape, or None for an unexpected exception."""
+    if isinstance(exc, ApiError):
+        return exc.status, {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
+    if isinstance(exc, domain.DomainError):
+        return status_of(exc), {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
+    return None
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> JsonResponse:
@@ -35,6 +68,10 @@ def install(api) -> None:
     @api.exception_handler(ApiError)
     def _api_error(request: HttpRequest, exc: ApiError):
         return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @api.exception_handler(domain.DomainError)
+    def _domain_error(request: HttpRequest, exc: domain.DomainError):
+        return error_response(status_of(exc), exc.code, exc.message, exc.details)
 
     @api.exception_handler(ValidationError)
     def _validation(request: HttpRequest, exc: ValidationError):

@@ -9,7 +9,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from campaignid.api.errors import ApiError
-from campaignid.programs.api import find_beneficiary
+from campaignid.programs.service import find_beneficiary
 
 from . import service
 from .models import Card

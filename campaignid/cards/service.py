@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from campaignid.api.errors import ApiError
 from campaignid.lib import env
+from campaignid.lib.errors import Conflict, DomainError, NotFound, Unavailable
 from campaignid.programs.models import Beneficiary, Program
 
 from . import codes, token
@@ -122,7 +122,7 @@ def find_card(scope, code: str) -> Card:
         qs = scope.filter_programs(Card.objects.select_related("program", "beneficiary"))
         card = qs.filter(code=code).first()
     if card is None:
-        raise ApiError(404, "card_not_found", f"No card with code {code!r}.")
+        raise NotFound("card_not_found", f"No card with code {code!r}.")
     return card
 
 
@@ -170,12 +170,12 @@ def _create(beneficiary: Beneficiary, actor: str, kind: str, details: dict) -> C
             raise
         CardEvent.objects.create(card=card, kind=kind, actor=actor, details=details)
         return card
-    raise ApiError(503, "card_code_unavailable", "Could not find a free card code; try again.")
+    raise Unavailable("card_code_unavailable", "Could not find a free card code; try again.")
 
 
 def _check_can_issue(beneficiary: Beneficiary) -> None:
     if not beneficiary.active:
-        raise ApiError(409, "beneficiary_inactive", "This enrollment was deleted or cancelled; no card is issued.")
+        raise Conflict("beneficiary_inactive", "This enrollment was deleted or cancelled; no card is issued.")
 
 
 def issue_card(beneficiary: Beneficiary, actor: str = "") -> tuple[Card, bool]:
@@ -258,7 +258,7 @@ def issue_cards_bulk(beneficiaries: list[Beneficiary], actor: str = "") -> dict[
     for b in single:
         try:
             out[b.pk] = issue_card(b, actor)[0]
-        except ApiError:
+        except DomainError:
             continue  # inactive: the caller leaves it without a card
     return out
 

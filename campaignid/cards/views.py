@@ -10,8 +10,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaignid.api.errors import ApiError
 from campaignid.dashboard.context import current_scope
+from campaignid.lib.errors import DomainError
 
 from . import service
 
@@ -29,7 +29,7 @@ def _card(request: HttpRequest, code: str):
         raise Http404("No organisation.")
     try:
         return scope, service.find_card(scope, code)
-    except ApiError as exc:
+    except DomainError as exc:
         raise Http404(exc.message) from exc
 
 
@@ -53,7 +53,7 @@ def reissue(request: HttpRequest, code: str) -> HttpResponse:
         return _back(request)
     try:
         new = service.reissue_card(card.beneficiary, actor=scope.actor, reason=request.POST.get("reason", "")[:200])
-    except ApiError as exc:
+    except DomainError as exc:
         messages.error(request, exc.message)
         return _back(request)
     messages.success(request, _("Card %(code)s replaced by %(new)s.") % {"code": card.code, "new": new.code})

@@ -9,8 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
 
-from campaignid.api.errors import ApiError
-from campaignid.distribution.models import Alert
+from campaignid.lib.errors import Invalid, NotConfigured, NotFound, ProviderRefused
 from campaignid.programs import authority
 
 from . import config, registry
@@ -27,18 +26,18 @@ class IntegrationIn(Schema):
     secrets: dict[str, str] = {}
 
 
-def _admin(request):
+def settings_manager(request):
     scope = request.auth
     authority.require_manager(scope)
     return scope
 
 
-def _program(scope, uid: str | None):
+def program_of(scope, uid: str | None):
     if not uid:
         return None
     program = scope.programs().filter(dhis2_program_uid=uid).first()
     if program is None:
-        raise ApiError(404, "programme_not_found", f"No programme {uid!r} for this organisation.")
+        raise NotFound("programme_not_found", f"No programme {uid!r} for this organisation.")
     return program
 
 
@@ -69,13 +68,13 @@ def list_integrations(request: HttpRequest):
 
 @router.put("/integrations/{kind}", response=dict, summary="Configure a channel (secrets are write-only)")
 def put_integration(request: HttpRequest, kind: Kind, payload: IntegrationIn):
-    scope = _admin(request)
+    scope = settings_manager(request)
     module = registry.module_for(kind)
-    program = _program(scope, payload.programme)
+    program = program_of(scope, payload.programme)
     allowed_settings, allowed_secrets = set(module.SETTINGS_FIELDS), set(module.SECRET_FIELDS)
     unknown = (set(payload.settings) - allowed_settings) | (set(payload.secrets) - allowed_secrets)
     if unknown:
-        raise ApiError(422, "unknown_fields", f"Unknown fields for {kind}: {', '.join(sorted(unknown))}.",
+        raise Invalid("unknown_fields", f"Unknown fields for {kind}: {', '.join(sorted(unknown))}.",
                        {"settings": sorted(allowed_settings), "secrets": sorted(allowed_secrets)})
     endpoints = getattr(module, "ENDPOINT_FIELDS", ())
     row = ChannelConfig.objects.filter(organisation=scope.organisation, program=program, channel=kind).first()
@@ -93,25 +92,6 @@ def put_integration(request: HttpRequest, kind: Kind, payload: IntegrationIn):
     return describe(scope, kind, program)
 
 
-@router.post("/integrations/{kind}/resume", response=dict, summary="Resume a channel paused by a provider error")
-def resume_integration(request: HttpRequest, kind: Kind, programme: str | None = None):
-    scope = _admin(request)
-    program = _program(scope, programme)
-    if program is None:
-        authority.require_org_admin(scope)
-    from campaignid.distribution.service import resume_channel
-
-    resume_channel(scope.organisation, kind, program)
-    return describe(scope, kind, program)
-
-
-@router.get("/alerts", response=list[dict], summary="Open alerts (paused accounts, refused credentials…)")
-def alerts(request: HttpRequest):
-    rows = Alert.objects.filter(organisation=request.auth.organisation, resolved_at__isnull=True)[:100]
-    return [{"id": a.pk, "channel": a.channel, "code": a.code, "category": a.category, "message": a.message,
-             "created_at": a.created_at} for a in rows]
-
-
 def _template_out(row) -> dict:
     from .templates_store import problem
 
@@ -126,7 +106,7 @@ def _owner(scope) -> str:
     try:
         return config.build("whatsapp", scope.organisation.pk).template_owner
     except config.NotConfigured as exc:
-        raise ApiError(409, "channel_not_configured", str(exc)) from exc
+        raise NotConfigured("channel_not_configured", str(exc)) from exc
 
 
 @router.get("/integrations/whatsapp/templates", response=list[dict],
@@ -134,17 +114,15 @@ def _owner(scope) -> str:
 def list_templates(request: HttpRequest):
     from .models import MessageTemplate
 
-    owner = _owner(_admin(request))
+    owner = _owner(settings_manager(request))
     return [_template_out(r) for r in MessageTemplate.objects.filter(channel="whatsapp", owner=owner)]
 
 
 @router.post("/integrations/whatsapp/templates/sync", response=dict, summary="Read the templates from Meta now")
 def sync_templates(request: HttpRequest):
-    from campaignid.distribution.template_guard import check_all_active
+    from .templates_store import after_sync, sync_organisation
 
-    from .templates_store import sync_organisation
-
-    result = sync_organisation("whatsapp", _admin(request).organisation.pk)
+    result = sync_organisation("whatsapp", settings_manager(request).organisation.pk)
     if result.error:
-        raise ApiError(502, "templates_unreadable", result.error)
-    return {"owner": result.owner, "seen": result.seen, "changed": result.changed, "paused": check_all_active()}
+        raise ProviderRefused("templates_unreadable", result.error)
+    return {"owner": result.owner, "seen": result.seen, "changed": result.changed, "paused": after_sync()}

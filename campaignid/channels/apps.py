@@ -6,15 +6,9 @@ class ChannelsConfig(AppConfig):
     label = "channels"
 
     def ready(self) -> None:
-        from campaignid.cards import service as cards
-
-        from . import checks  # noqa: F401 - registers the system check
-        from .tasks import on_card_change
-
-        cards.add_change_hook(on_card_change)
-
         from django.db.models.signals import post_delete, post_save
 
+        from . import checks  # noqa: F401 - registers the system check
         from .config import forget_callback_configs
         from .models import ChannelConfig
 

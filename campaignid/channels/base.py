@@ -134,6 +134,7 @@ class StatusUpdate:
     account: str = ""  # pacing key of the account the provider reports for, when it says
     contact: Any = None  # events.ContactRef of the recipient, when the provider says (personal data)
     billing: Any = None  # events.Billing, when the provider reports what it charges
+    recipient: str = ""  # E.164 the provider reports when it gives no message ID (personal data: never stored)
 
 
 class Channel(ABC):
@@ -162,6 +163,21 @@ class Channel(ABC):
     @abstractmethod
     async def send(self, session: aiohttp.ClientSession, message: OutgoingMessage) -> SendResult:
         """Send one message; raise ``SendError`` on any failure."""
+
+    #: A provider that can take several messages in one request sets this above 1 and implements
+    #: ``send_many``; the engine then hands it groups of up to this many messages of one account.
+    batch_size: ClassVar[int] = 1
+
+    async def send_many(self, session: aiohttp.ClientSession, messages: list[OutgoingMessage], *,
+                        pace=None) -> list[SendResult | SendError]:
+        """Outcomes in the order of ``messages`` (one failure never hides the others). ``pace`` is the
+        account's shared pacer: await it before each request."""
+        raise NotImplementedError
+
+    async def refresh(self, session: aiohttp.ClientSession, card: CardView, language: str) -> bool:
+        """Bring what the provider holds of this card (a wallet pass) in line with it; False when the
+        provider holds nothing of it. Channels that only send messages hold nothing."""
+        return False
 
     @classmethod
     def parse_callback(cls, request: HttpRequest, configs: list[dict[str, Any]], token: str = "") -> list[StatusUpdate]:

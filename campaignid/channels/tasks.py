@@ -1,5 +1,4 @@
-"""Queue tasks of the channels: keep Google Wallet passes in line with their cards, mark inbound WhatsApp
-messages read, keep message templates in sync."""
+"""Queue tasks of the channels: mark inbound WhatsApp messages read, keep message templates in sync."""
 
 from __future__ import annotations
 
@@ -9,25 +8,9 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from campaignid.cards.models import Card
-from campaignid.distribution.models import Delivery, Status
 from campaignid.lib.http import client_session
 
 log = logging.getLogger("campaignid.channels.tasks")
-
-
-@db_task(retries=3, retry_delay=60)
-def refresh_wallet_pass(card_id: int) -> bool:
-    """PATCH the card's pass, or expire it when the card was revoked (retried if Google is unavailable)."""
-    from campaignid.channels.google_wallet.issuance import refresh_pass
-
-    card = Card.objects.filter(pk=card_id).first()
-    return bool(card) and refresh_pass(card)
-
-
-def on_card_change(card: Card) -> None:
-    if Delivery.objects.filter(card_id=card.pk, channel="google_wallet", status=Status.SENT).exists():
-        refresh_wallet_pass(card.pk)
 
 
 def channel_for_account(kind: str, account: str, organisations: list[int] | None):
@@ -67,12 +50,10 @@ def mark_read(kind: str, account: str, message_id: str, organisations: list[int]
 @db_periodic_task(crontab(minute="*/30"))
 def sync_templates() -> int:
     """Every 30 minutes: read every account's templates, then pause batches whose template went wrong."""
-    from campaignid.distribution.template_guard import check_all_active
-
     from .stale_media import prune
-    from .templates_store import sync_all
+    from .templates_store import after_sync, sync_all
 
     results = sync_all("whatsapp")
-    check_all_active()
+    after_sync()
     prune()
     return sum(r.changed for r in results)

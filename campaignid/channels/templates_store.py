@@ -32,6 +32,20 @@ class SyncResult:
     error: str = ""
 
 
+_AFTER_SYNC: list = []
+
+
+def add_sync_hook(hook) -> None:
+    """``hook()`` runs after templates were read from the provider and returns what it did (the
+    distribution engine pauses the batches whose template went wrong and returns their IDs)."""
+    if hook not in _AFTER_SYNC:
+        _AFTER_SYNC.append(hook)
+
+
+def after_sync() -> list:
+    return [item for hook in _AFTER_SYNC for item in hook()]
+
+
 def _rank(quality: str) -> int:
     return QUALITY_RANK.get(quality, 0)
 

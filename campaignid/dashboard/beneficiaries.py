@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaignid.api.errors import ApiError
 from campaignid.cards import service as cards
-from campaignid.channels.google_wallet import issuance
 from campaignid.distribution import service
+from campaignid.distribution import wallet as wallet_service
 from campaignid.distribution.models import Delivery
+from campaignid.lib.errors import DomainError
 
 from . import compose_preview, people
 from .common import PAGE_SIZE, api_error_text, is_htmx, member_view, program_of, query_string
@@ -87,13 +87,13 @@ def send(request: HttpRequest, scope, pk: int) -> HttpResponse:
     phone = request.POST.get("phone", "").strip()[:32]
     try:
         if channel == "google_wallet":
-            wallet = issuance.issue_link(scope, b.enrollment_id, b.program.dhis2_program_uid)
+            wallet = wallet_service.issue_link(scope, b.enrollment_id, b.program.dhis2_program_uid)
             messages.success(request, _("Google Wallet pass issued: give the link to the beneficiary."))
             context = {**_tab_context(scope, b, channel, message, phone), "wallet": wallet}
             return render(request, "dashboard/beneficiary.html", context)
         d = service.send_card(scope, b.enrollment_id, channel, phone or None, message or None, actor=scope.actor,
                               programme=b.program.dhis2_program_uid)
-    except ApiError as exc:
+    except DomainError as exc:
         messages.error(request, _("Not sent: %(reason)s") % {"reason": api_error_text(exc)})
         return render(request, "dashboard/beneficiary.html", _tab_context(scope, b, channel, message, phone))
     if d.status == "failed":

@@ -14,11 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaignid.api.errors import ApiError
 from campaignid.distribution import costs as distribution_costs
 from campaignid.distribution import engine, eta, service
 from campaignid.distribution import messages as templates
 from campaignid.distribution.models import Batch
+from campaignid.lib.errors import DomainError
 
 from . import bulk_summary, people
 from .common import api_error_text, is_htmx, member_view, program_of, query_string
@@ -139,7 +139,7 @@ def bulk_start(request: HttpRequest, scope) -> HttpResponse:
         batch = service.create_distribution(
             scope, programme=program.dhis2_program_uid, channels=params.channels, selection=engine_sel,
             message=params.message or None, scheduled_at=params.scheduled_at, options={}, actor=scope.actor)
-    except ApiError as exc:
+    except DomainError as exc:
         return render(request, "dashboard/bulk.html",
                       _form_context(program, selection, params, api_error_text(exc)), status=422)
     messages.success(request, _("Distribution %(id)s started.") % {"id": batch.pk})
@@ -191,7 +191,7 @@ def batch_control(request: HttpRequest, scope, batch_id: str, action: str) -> Ht
         raise Http404
     try:
         service.set_state(scope, _batch(scope, batch_id).pk, action)
-    except ApiError as exc:
+    except DomainError as exc:
         messages.error(request, api_error_text(exc))
     else:
         messages.success(request, {"pause": _("Distribution paused."), "resume": _("Distribution resumed."),

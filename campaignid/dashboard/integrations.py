@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from campaignid.api.errors import ApiError
 from campaignid.channels import api as channels_api
 from campaignid.channels import probes, registry
 from campaignid.channels.models import ChannelConfig
+from campaignid.distribution import api as distribution_api
 from campaignid.distribution.models import Alert
+from campaignid.lib.errors import DomainError
 
 from . import dhis2_panel
 from .common import api_error_text, manager_view
@@ -98,7 +99,7 @@ def save_channel(request: HttpRequest, scope, kind: str) -> HttpResponse:
                                          secrets=secrets)
     try:
         info = channels_api.put_integration(_as_api(request, scope), kind, payload)
-    except ApiError as exc:
+    except DomainError as exc:
         messages.error(request, api_error_text(exc))
         return redirect("dashboard:integrations")
     if info["ready"]:
@@ -120,8 +121,8 @@ def test_channel(request: HttpRequest, scope, kind: str) -> HttpResponse:
 @require_POST
 def resume_channel(request: HttpRequest, scope, kind: str) -> HttpResponse:
     try:
-        channels_api.resume_integration(_as_api(request, scope), _kind(kind))
-    except ApiError as exc:
+        distribution_api.resume_integration(_as_api(request, scope), _kind(kind))
+    except DomainError as exc:
         messages.error(request, api_error_text(exc))
         return redirect("dashboard:integrations")
     messages.success(request, _("%(channel)s sending resumed.") % {"channel": TITLES[kind]})

@@ -10,13 +10,16 @@ from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from campaignid.api.errors import ApiError
+from campaignid.api.errors import ApiError, error_answer
+from campaignid.programs import authority
 
 from . import costs, eta, idempotency, logs, service
-from .models import Batch, Delivery
+from .models import Alert, Batch, Delivery
 
 dhis2_router = Router(tags=["distribution"])
+ChannelKind = Literal["whatsapp", "sms", "google_wallet"]
 router = Router(tags=["distribution"])
+ChannelKind = Literal["whatsapp", "sms", "google_wallet"]
 routers = [("dhis2/", dhis2_router), ("api/v1/", router)]
 
 
@@ -50,7 +53,7 @@ def send_card(request: HttpRequest, payload: SendCardIn):
         return service.send_card_answer(d)
 
     status, body = idempotency.once(scope, "send-card", request.headers.get("Idempotency-Key"),
-                                    payload.dict(), act)
+                                    payload.dict(), act, error_answer)
     return JsonResponse(body, status=status)
 
 
@@ -102,7 +105,7 @@ def create_distribution(request: HttpRequest, payload: DistributionIn):
         return 201, _json(batch_out(batch))
 
     status, body = idempotency.once(scope, "distributions", request.headers.get("Idempotency-Key"),
-                                    payload.dict(), act)
+                                    payload.dict(), act, error_answer)
     return JsonResponse(body, status=status)
 
 
@@ -214,3 +217,25 @@ def get_delivery(request: HttpRequest, delivery_id: int):
     events = [{"at": e.at, "kind": e.kind, "status": e.status or None, "source": e.source, "details": e.details}
               for e in d.events.order_by("at", "id")]
     return {**_row(d), "events": events}
+
+
+# --- provider pauses and alerts (the engine's, shown beside the integrations) ---------------------------
+@router.post("/integrations/{kind}/resume", response=dict, summary="Resume a channel paused by a provider error")
+def resume_integration(request: HttpRequest, kind: ChannelKind, programme: str | None = None):
+    """Lift a provider pause (the organisation's account, or one programme's own account): the held
+    deliveries are due again at once."""
+    from campaignid.channels.api import describe, program_of, settings_manager
+
+    scope = settings_manager(request)
+    program = program_of(scope, programme)
+    if program is None:
+        authority.require_org_admin(scope)
+    service.resume_channel(scope.organisation, kind, program)
+    return describe(scope, kind, program)
+
+
+@router.get("/alerts", response=list[dict], summary="Open alerts (paused accounts, refused credentials…)")
+def alerts(request: HttpRequest):
+    rows = Alert.objects.filter(organisation=request.auth.organisation, resolved_at__isnull=True)[:100]
+    return [{"id": a.pk, "channel": a.channel, "code": a.code, "category": a.category, "message": a.message,
+             "created_at": a.created_at} for a in rows]

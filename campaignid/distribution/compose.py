@@ -73,10 +73,14 @@ def variables(d: Delivery) -> dict[str, str]:
 
 
 def card_view(d: Delivery) -> CardView | None:
-    card = d.card
-    if card is None:
+    if d.card is None:
         return None
-    b, program = d.beneficiary, d.program
+    return card_of(d.card, d.beneficiary, d.program)
+
+
+def card_of(card, beneficiary=None, program=None) -> CardView:
+    """What a provider is given of a card (its PNG rendered only if the provider asks for it)."""
+    b, program = beneficiary or card.beneficiary, program or card.program
     card.program = program  # the image loader runs inside the event loop: no query may happen there
     return CardView(
         code=card.code, version=card.version, display_name=card.display_name, first_name=b.first_name,

@@ -117,15 +117,20 @@ def _build_jobs(rows: list[Delivery]) -> tuple[list[sender.Job], dict[int, SendE
     return jobs, early
 
 
-def run_chunk(rows: list[Delivery]) -> dict[str, int]:
-    """Send claimed deliveries, recording outcomes as they arrive. Returns counts per outcome."""
+def run_chunk(rows: list[Delivery], keep: dict[int, object] | None = None, final: bool = False) -> dict[str, int]:
+    """Send claimed deliveries, recording outcomes as they arrive. Returns counts per outcome.
+    ``keep`` receives each outcome (callers that answer with the provider's result, e.g. a wallet link);
+    ``final``: a failure is recorded as final, never retried later (the caller answers it now and the
+    client decides whether to ask again)."""
     jobs, early = _build_jobs(rows)
     by_id = {d.pk: d for d in rows}
     counts: dict[str, int] = defaultdict(int)
     chunk = leases.ChunkClaim(list(by_id), rows[0].claimed_until) if rows else None
 
     def record_some(outcomes: dict[int, object]) -> None:
-        for kind, n in record([by_id[pk] for pk in outcomes], outcomes, chunk).items():
+        if keep is not None:
+            keep.update(outcomes)
+        for kind, n in record([by_id[pk] for pk in outcomes], outcomes, chunk, final=final).items():
             counts[kind] += n
 
     if early:
@@ -156,10 +161,10 @@ def _on_success(d: Delivery, result: SendResult, now: datetime) -> DeliveryEvent
     return DeliveryEvent(delivery=d, at=now, kind="status", status=Status.SENT, source="dispatch", details=details)
 
 
-def _on_error(d: Delivery, err: SendError, now: datetime, paused: set) -> DeliveryEvent:
+def _on_error(d: Delivery, err: SendError, now: datetime, paused: set, final: bool = False) -> DeliveryEvent:
     d.error_code, d.error_category, d.error_detail = err.code, err.category, err.message[:500]
     details = {"error_code": err.code, "error_category": err.category, "retryable": err.retryable}
-    too_old = d.created_at and now - d.created_at > rules.MAX_PENDING_AGE
+    too_old = final or (d.created_at and now - d.created_at > rules.MAX_PENDING_AGE)
     if err.ambiguous and err.retryable and not too_old and d.attempts < rules.MAX_ATTEMPTS:
         return _in_doubt(d, err, now, details)
     d.in_doubt_since = None
@@ -239,7 +244,8 @@ def _not_sent(outcome: object) -> bool:
     return isinstance(outcome, sender.Held) or (isinstance(outcome, SendError) and outcome.code == "lease_expired")
 
 
-def record(rows: list[Delivery], outcomes: dict[int, object], chunk: leases.ChunkClaim | None = None) -> dict[str, int]:
+def record(rows: list[Delivery], outcomes: dict[int, object], chunk: leases.ChunkClaim | None = None,
+           final: bool = False) -> dict[str, int]:
     now = timezone.now()
     events, paused, counts = [], set(), defaultdict(int)
     with transaction.atomic():
@@ -259,7 +265,7 @@ def record(rows: list[Delivery], outcomes: dict[int, object], chunk: leases.Chun
                 events.append(DeliveryEvent(delivery=d, at=now, kind="late_error", source="dispatch",
                                             details={"error_code": outcome.code}))
             else:
-                events.append(_on_error(d, outcome, now, paused))
+                events.append(_on_error(d, outcome, now, paused, final))
             counts[events[-1].kind + (f":{events[-1].status}" if events[-1].status else "")] += 1
         bulk.save_fields(rows, RECORD_FIELDS)
         DeliveryEvent.objects.bulk_create(events, batch_size=1000)

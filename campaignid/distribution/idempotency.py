@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from campaignid.api.errors import ApiError
+from campaignid.lib.errors import Conflict, DomainError, Invalid
 
 from .models import IdempotencyRecord
 
@@ -24,12 +24,14 @@ def caller_of(scope) -> str:
     return f"token:{scope.token_id}" if scope.token_id else f"user:{scope.user_id}"
 
 
-def once(scope, endpoint: str, key: str | None, body: dict, act: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
-    """Run ``act`` once per (organisation, caller, endpoint, key); replay its (status, body) afterwards."""
+def once(scope, endpoint: str, key: str | None, body: dict, act: Callable[[], tuple[int, dict]],
+         refusal: Callable[[Exception], tuple[int, dict] | None]) -> tuple[int, dict]:
+    """Run ``act`` once per (organisation, caller, endpoint, key); replay its (status, body) afterwards. A
+    refusal is replayed too: ``refusal`` (given by the edge) turns a domain error into the answer to record."""
     if not key:
         return act()
     if len(key) > 200:
-        raise ApiError(422, "invalid_idempotency_key", "Idempotency-Key must be at most 200 characters.")
+        raise Invalid("invalid_idempotency_key", "Idempotency-Key must be at most 200 characters.")
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
     ident = {"organisation": scope.organisation, "caller": caller_of(scope), "endpoint": endpoint, "key": key}
     try:
@@ -41,8 +43,12 @@ def once(scope, endpoint: str, key: str | None, body: dict, act: Callable[[], tu
             return record.status_code, record.response
     try:
         status, response = act()
-    except ApiError as exc:
-        status, response = exc.status, {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
+    except DomainError as exc:
+        answer = refusal(exc)
+        if answer is None:
+            record.delete()
+            raise
+        status, response = answer
     except BaseException:
         record.delete()  # an unexpected failure must not lock the key: the client may retry
         raise
@@ -55,7 +61,7 @@ def _previous(ident: dict, digest: str) -> IdempotencyRecord:
     """The answered record to replay, or the dead in-flight record this request now owns."""
     previous = IdempotencyRecord.objects.get(**ident)
     if previous.request_hash != digest:
-        raise ApiError(422, "idempotency_key_reused",
+        raise Invalid("idempotency_key_reused",
                        "This Idempotency-Key was already used with a different request body.")
     if previous.status_code is not None:
         return previous
@@ -64,7 +70,7 @@ def _previous(ident: dict, digest: str) -> IdempotencyRecord:
     taken = previous.created_at <= now - limit and IdempotencyRecord.objects.filter(
         pk=previous.pk, status_code__isnull=True, created_at=previous.created_at).update(created_at=now)
     if not taken:
-        raise ApiError(409, "request_in_progress", "A request with this Idempotency-Key is still running; "
+        raise Conflict("request_in_progress", "A request with this Idempotency-Key is still running; "
                        "retry in a moment.")
     previous.created_at = now
     return previous

@@ -178,6 +178,52 @@ class _Control:
             self.executor.shutdown(wait=True)
 
 
+async def _send_group(jobs: list[Job], session, pacer: Pacer, gate: asyncio.Semaphore,
+                      control: _Control) -> list[Outcome]:
+    """Jobs of one account whose provider takes several messages per request (``Channel.batch_size``):
+    held, expired and no-longer-ours jobs stay unsent, as in ``_send_one``; the others leave together."""
+    channel, out = jobs[0].channel, {}
+    async with gate:
+        ready = []
+        for job in jobs:
+            if job.batch_id in control.holds:
+                out[job.delivery_id] = Held(control.holds[job.batch_id])
+            elif _lease_over(job, control):
+                out[job.delivery_id] = NOT_YET_SENT
+            else:
+                ready.append(job)
+        handed = await asyncio.gather(*(control.hand_over(j.delivery_id) for j in ready))
+        out.update({j.delivery_id: NOT_YET_SENT for j, ours in zip(ready, handed, strict=True) if not ours})
+        ready = [j for j, ours in zip(ready, handed, strict=True) if ours]
+        if ready:
+            started = time.perf_counter()
+            try:
+                outcomes = await channel.send_many(session, [j.message for j in ready], pace=pacer.wait)
+            except SendError as exc:
+                outcomes = [exc] * len(ready)
+            except Exception as exc:
+                log.exception("unexpected error sending %d deliveries on %s", len(ready), channel.kind)
+                outcomes = [SendError("internal", "provider_down", f"Unexpected error: {type(exc).__name__}",
+                                      retryable=True, ambiguous=True)] * len(ready)
+            observe_send(channel.kind, time.perf_counter() - started,
+                         ok=not all(isinstance(o, SendError) for o in outcomes))
+            out.update({j.delivery_id: o for j, o in zip(ready, outcomes, strict=True)})
+    return [out[j.delivery_id] for j in jobs]
+
+
+def _groups(jobs: list[Job]) -> tuple[list[Job], list[list[Job]]]:
+    """Single jobs, and groups of jobs for providers that take many messages per request."""
+    single, grouped = [], {}
+    for job in jobs:
+        if job.channel.batch_size > 1:
+            grouped.setdefault(job.channel.account_key, []).append(job)
+        else:
+            single.append(job)
+    groups = [items[i:i + items[0].channel.batch_size] for items in grouped.values()
+              for i in range(0, len(items), items[0].channel.batch_size)]
+    return single, groups
+
+
 class _Recorder:
     """Hands finished outcomes to a (blocking) ``record`` callable in small groups, on one helper thread,
     so results reach the database while the rest of the chunk is still being sent."""
@@ -249,9 +295,15 @@ async def send_jobs(jobs: list[Job], record: Callable[[dict[int, Outcome]], None
         outcome = await _send_one(job, session, pacers[job.channel.account_key], gate, stopped, control)
         await recorder.add(job.delivery_id, outcome)
 
+    async def group(items: list[Job], session) -> None:
+        outcomes = await _send_group(items, session, pacers[items[0].channel.account_key], gate, control)
+        for job, outcome in zip(items, outcomes, strict=True):
+            await recorder.add(job.delivery_id, outcome)
+
+    single, groups = _groups(jobs)
     try:
         async with client_session(limit=concurrency, limit_per_host=concurrency, timeout=_timeout()) as session:
-            await asyncio.gather(*(one(job, session) for job in jobs))
+            await asyncio.gather(*(one(job, session) for job in single), *(group(g, session) for g in groups))
     finally:
         watching.cancel()
         await asyncio.gather(watching, return_exceptions=True)

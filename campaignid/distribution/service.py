@@ -6,15 +6,15 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from campaignid.api.errors import ApiError
 from campaignid.cards import service as cards
 from campaignid.channels import config as channel_config
 from campaignid.channels import registry
 from campaignid.channels.base import SendError
+from campaignid.lib.errors import Conflict, Invalid, NotConfigured, NotFound, Paused, ProviderRefused
 from campaignid.lib.mask import mask_phone
 from campaignid.lib.phone import normalise
-from campaignid.programs.api import find_beneficiary
 from campaignid.programs.models import Program
+from campaignid.programs.service import find_beneficiary
 
 from . import dispatch, engine, messages, pauses
 from .models import Batch, Delivery, DeliveryEvent, Status
@@ -27,28 +27,28 @@ def _check_template(message: str | None) -> None:
         try:
             messages.validate(message)
         except messages.TemplateError as exc:
-            raise ApiError(422, "invalid_message_template", str(exc)) from exc
+            raise Invalid("invalid_message_template", str(exc)) from exc
 
 
 def _recipient(beneficiary, phone_number: str | None) -> str:
     if phone_number:
         phone = normalise(phone_number, beneficiary.program.default_country)
         if not phone:
-            raise ApiError(422, "invalid_phone_number", f"{mask_phone(phone_number)} is not a valid phone number.")
+            raise Invalid("invalid_phone_number", f"{mask_phone(phone_number)} is not a valid phone number.")
         return phone
     if not beneficiary.phone:
-        raise ApiError(422, "no_phone_number", "This beneficiary has no phone number; pass phone_number.")
+        raise Invalid("no_phone_number", "This beneficiary has no phone number; pass phone_number.")
     return beneficiary.phone
 
 
-def _check_channel_ready(channel: str, program: Program) -> str:
+def check_channel_ready(channel: str, program: Program) -> str:
     if channel_config.paused(channel, program.organisation_id, program.pk):
-        raise ApiError(503, "channel_paused", f"Sending on {channel} is paused for this organisation after a "
+        raise Paused("channel_paused", f"Sending on {channel} is paused for this organisation after a "
                        "provider error; an administrator must resume it (see alerts).")
     try:
         return channel_config.build(channel, program.organisation_id, program.pk).account_key
     except channel_config.NotConfigured as exc:
-        raise ApiError(409, "channel_not_configured", str(exc)) from exc
+        raise NotConfigured("channel_not_configured", str(exc)) from exc
 
 
 def _check_recipient(channel: str, recipient: str, program: Program) -> None:
@@ -56,7 +56,7 @@ def _check_recipient(channel: str, recipient: str, program: Program) -> None:
     try:
         registry.channel_class(channel).check_recipient(recipient, program.default_country)
     except SendError as exc:
-        raise ApiError(422, exc.code, f"{exc.message} Nothing was sent.", {"category": exc.category}) from exc
+        raise Invalid(exc.code, f"{exc.message} Nothing was sent.", {"category": exc.category}) from exc
 
 
 def _check_provider_template(program: Program, channels: list[str]) -> None:
@@ -65,7 +65,7 @@ def _check_provider_template(program: Program, channels: list[str]) -> None:
 
     found = problem_for(program, channels)
     if found is not None:
-        raise ApiError(409, found.code, found.message)
+        raise Conflict(found.code, found.message)
 
 
 def send_card(scope, enrollment_id: str, channel: str, phone_number: str | None = None,
@@ -73,10 +73,10 @@ def send_card(scope, enrollment_id: str, channel: str, phone_number: str | None 
     """Issue (or reuse) the card and send it now; returns the delivery after the provider's answer."""
     beneficiary = find_beneficiary(scope, enrollment_id, programme)
     if beneficiary.opted_out:
-        raise ApiError(409, "opted_out", "This beneficiary opted out of messages; nothing was sent.")
+        raise Conflict("opted_out", "This beneficiary opted out of messages; nothing was sent.")
     _check_template(message)
     recipient = _recipient(beneficiary, phone_number)
-    account = _check_channel_ready(channel, beneficiary.program)
+    account = check_channel_ready(channel, beneficiary.program)
     _check_recipient(channel, recipient, beneficiary.program)
     card, _ = cards.issue_card(beneficiary, actor)
     d = Delivery.objects.create(
@@ -98,7 +98,7 @@ def send_card_answer(d: Delivery) -> tuple[int, dict]:
             "message_id": d.provider_message_id or None, "sent_at": d.sent_at.isoformat() if d.sent_at else None,
             "delivery_id": d.pk}
     if d.status == Status.FAILED:
-        raise ApiError(502, d.error_category or "send_failed", d.error_detail or "The provider refused the message.",
+        raise ProviderRefused(d.error_category or "send_failed", d.error_detail or "The provider refused the message.",
                        {"delivery_id": d.pk, "provider_code": d.error_code, "category": d.error_category})
     if d.status == Status.PENDING:
         body["retry_at"] = d.next_attempt_at.isoformat() if d.next_attempt_at else None
@@ -111,12 +111,12 @@ def create_distribution(scope, *, programme: str, channels: list[str], selection
                         scheduled_at: datetime | None, options: dict, actor: str) -> Batch:
     program = scope.programs().filter(dhis2_program_uid=programme).first()
     if program is None:
-        raise ApiError(404, "programme_not_found", f"No programme {programme!r} for this organisation.")
+        raise NotFound("programme_not_found", f"No programme {programme!r} for this organisation.")
     if not channels or len(set(channels)) != len(channels) or any(c not in CHANNELS for c in channels):
-        raise ApiError(422, "invalid_channels", "channels must be distinct values among " + ", ".join(CHANNELS))
+        raise Invalid("invalid_channels", "channels must be distinct values among " + ", ".join(CHANNELS))
     _check_template(message)
     for channel in channels:
-        _check_channel_ready(channel, program)
+        check_channel_ready(channel, program)
     _check_provider_template(program, channels)
     batch = Batch.objects.create(
         organisation=scope.organisation, program=program, channels=channels,
@@ -131,14 +131,14 @@ def create_distribution(scope, *, programme: str, channels: list[str], selection
 def set_state(scope, batch_id: str, action: str) -> Batch:
     batch = scope.filter_programs(Batch.objects.all()).filter(pk=batch_id).first()
     if batch is None:
-        raise ApiError(404, "batch_not_found", f"No distribution {batch_id!r}.")
+        raise NotFound("batch_not_found", f"No distribution {batch_id!r}.")
     allowed = {"pause": ({Batch.State.RUNNING, Batch.State.SCHEDULED, Batch.State.QUEUED}, Batch.State.PAUSED),
                "resume": ({Batch.State.PAUSED}, Batch.State.RUNNING),
                "cancel": ({Batch.State.RUNNING, Batch.State.SCHEDULED, Batch.State.QUEUED, Batch.State.PAUSED},
                           Batch.State.CANCELLED)}
     sources, target = allowed[action]
     if batch.state not in sources:
-        raise ApiError(409, "invalid_state", f"A {batch.state} distribution cannot be {action}d.")
+        raise Conflict("invalid_state", f"A {batch.state} distribution cannot be {action}d.")
     if action == "resume" and batch.program is not None:
         _check_provider_template(batch.program, batch.channels)
     batch.state = target

@@ -141,3 +141,20 @@ def sweep() -> None:
         apply_statuses()
     if Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).exists():
         kick(force=True)
+
+
+# --- cards that changed: their wallet passes follow ------------------------------------------------------
+@db_task(retries=3, retry_delay=60)
+def refresh_wallet_pass(card_id: int) -> bool:
+    """PATCH the card's pass, or expire it when the card was revoked (retried if Google is unavailable)."""
+    from campaignid.cards.models import Card
+
+    from .wallet import refresh_card_pass
+
+    card = Card.objects.filter(pk=card_id).first()
+    return bool(card) and refresh_card_pass(card)
+
+
+def on_card_change(card) -> None:
+    if Delivery.objects.filter(card_id=card.pk, channel="google_wallet", status=Status.SENT).exists():
+        refresh_wallet_pass(card.pk)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from campaignid.channels import config, registry
 from campaignid.channels.base import CallbackRejected
+from campaignid.lib.mask import mask_phone
 
 from .callback_events import ingest_events
 from .inbox import ingest
+from .models import Delivery, Status
 
 log = logging.getLogger("campaignid.webhooks")
 
@@ -32,9 +37,38 @@ def channel_webhook(request: HttpRequest, kind: str, token: str = "") -> HttpRes
         log.warning("%s callback rejected (%s): %s", kind, exc.status, exc)
         return HttpResponse(status=exc.status)
     organisations = owners(cls, request, entries, token)
+    events.statuses = match_by_recipient(kind, events.statuses, organisations)
     ingest(kind, events.statuses, organisations)
     ingest_events(kind, events, organisations)
     return HttpResponse("OK", content_type="text/plain")
+
+
+RECIPIENT_WINDOW = timedelta(days=7)
+
+
+def match_by_recipient(kind: str, updates: list, organisations: list[int] | None) -> list:
+    """A status the provider reports by phone number only (no message ID) belongs to the most recent
+    delivery still ``sent`` to that number, among the organisations that may receive it, in the last
+    7 days; one that matches nothing is dropped (and said so, masked)."""
+    numbers = {u.recipient for u in updates if u.recipient and not u.provider_message_id and not u.delivery_id}
+    if not numbers:
+        return updates
+    qs = Delivery.objects.filter(status=Status.SENT, channel=kind, recipient__in=numbers,
+                                 created_at__gte=timezone.now() - RECIPIENT_WINDOW)
+    if organisations is not None:
+        qs = qs.filter(organisation_id__in=organisations)
+    latest: dict[str, int] = {}
+    for recipient, pk in qs.order_by("-sent_at", "-id").values_list("recipient", "id"):
+        latest.setdefault(recipient, pk)
+    out = []
+    for u in updates:
+        if u.recipient and not u.provider_message_id and not u.delivery_id:
+            if u.recipient not in latest:
+                log.info("%s status for %s matches no sent message", kind, mask_phone(u.recipient))
+                continue
+            u = replace(u, delivery_id=latest[u.recipient])
+        out.append(replace(u, recipient="") if u.recipient else u)
+    return out
 
 
 def owners(cls, request: HttpRequest, entries, token: str) -> list[int] | None:

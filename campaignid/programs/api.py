@@ -7,11 +7,12 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from campaignid.api.errors import ApiError
+from campaignid.lib.errors import NotFound
 from campaignid.lib.mask import mask_phone
 
 from .models import Beneficiary
 from .schemas import BeneficiaryOut, Page, ProgramOut
+from .service import find_beneficiary
 
 router = Router(tags=["programmes"])
 
@@ -45,7 +46,7 @@ def search_beneficiaries(scope, programme: str | None, q: str | None, org_unit: 
     if programme:
         program = scope.programs().filter(dhis2_program_uid=programme).first()
         if program is None:
-            raise ApiError(404, "programme_not_found", f"No programme {programme!r} for this organisation.")
+            raise NotFound("programme_not_found", f"No programme {programme!r} for this organisation.")
         qs = qs.filter(program=program)
     if org_unit:
         qs = qs.filter(org_unit=org_unit)
@@ -76,17 +77,3 @@ def list_beneficiaries(request: HttpRequest, filters: Query[BeneficiaryFilter]):
 @router.get("/beneficiaries/{enrollment_id}", response=BeneficiaryOut, summary="One beneficiary")
 def get_beneficiary(request: HttpRequest, enrollment_id: str, programme: str | None = None):
     return _out(find_beneficiary(request.auth, enrollment_id, programme))
-
-
-def find_beneficiary(scope, enrollment_id: str, programme: str | None = None) -> Beneficiary:
-    """The beneficiary with this enrollment ID in the caller's scope; 404 (never 403) otherwise."""
-    qs = scope.beneficiaries().select_related("program", "program__organisation").filter(enrollment_id=enrollment_id)
-    if programme:
-        qs = qs.filter(program__dhis2_program_uid=programme)
-    found = list(qs[:2])
-    if not found:
-        raise ApiError(404, "beneficiary_not_found", f"No beneficiary with enrollment ID {enrollment_id!r}.")
-    if len(found) > 1:
-        raise ApiError(409, "ambiguous_enrollment", "This enrollment ID exists in several programmes; "
-                       "pass programme=<DHIS2 programme UID>.")
-    return found[0]

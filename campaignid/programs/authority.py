@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from campaignid.api.errors import ApiError
+from campaignid.lib.errors import Forbidden, Invalid
 
 from .models import ApiToken, Membership
 
@@ -38,11 +38,15 @@ PROVIDER_ENDPOINTS = (
 ACCOUNT_FIELDS = ("rate_per_second", "messaging_limit")
 
 
-class Refused(ApiError):
-    """The caller may not make this change: 403 (role) or 422 (value); the API and the dashboard show it."""
+class Refused(Forbidden):
+    """The caller may not make this change (its role); the API and the dashboard show why."""
 
-    def __init__(self, status: int, code: str, message) -> None:
-        super().__init__(status, code, str(message))
+    def __init__(self, code: str, message) -> None:
+        super().__init__(code, str(message))
+
+
+class RefusedValue(Invalid, Refused):
+    """The caller may make this change, but not with this value (an endpoint off the allow-list…)."""
 
 
 def is_org_admin(scope) -> bool:
@@ -51,14 +55,14 @@ def is_org_admin(scope) -> bool:
 
 def require_manager(scope) -> None:
     if not scope.can_manage_settings:
-        raise Refused(403, "forbidden", _("Only administrators can change settings."))
+        raise Refused("forbidden", _("Only administrators can change settings."))
 
 
 def require_org_admin(scope) -> None:
     """Organisation-wide settings (provider accounts, the DHIS2 connection)."""
     require_manager(scope)
     if not is_org_admin(scope):
-        raise Refused(403, "organisation_admin_only",
+        raise Refused("organisation_admin_only",
                       _("Only administrators of the whole organisation can change its settings."))
 
 
@@ -71,23 +75,23 @@ def check_channel_change(scope, program, endpoint_fields: Iterable[str], changed
     else:
         require_manager(scope)
         if scope.program_ids is not None and program.pk not in scope.program_ids:
-            raise Refused(403, "forbidden", _("This programme is outside your scope."))
+            raise Refused("forbidden", _("This programme is outside your scope."))
         if not own_credentials and any(changed.get(f) not in (None, "") for f in ACCOUNT_FIELDS):
-            raise Refused(403, "account_setting_forbidden", _(
+            raise Refused("account_setting_forbidden", _(
                 "This programme sends with the organisation's account: only an organisation administrator "
                 "changes its pace and limits."))
     urls = {k: v for k, v in changed.items() if k in set(endpoint_fields) and v not in (None, "")}
     if urls and program is not None:
-        raise Refused(403, "endpoint_forbidden", _("A programme cannot override a provider's endpoint URL."))
+        raise Refused("endpoint_forbidden", _("A programme cannot override a provider's endpoint URL."))
     for name, url in urls.items():
         if str(url).rstrip("/") not in {u.rstrip("/") for u in deployment_urls} and not endpoint_allowed(str(url)):
-            raise Refused(422, "endpoint_not_allowed", _(
+            raise RefusedValue("endpoint_not_allowed", _(
                 "%(field)s is not an endpoint this deployment allows (ENDPOINT_ALLOWLIST).") % {"field": name})
 
 
 def check_dhis2_url(url: str) -> None:
     if not dhis2_url_allowed(url):
-        raise Refused(422, "endpoint_not_allowed",
+        raise RefusedValue("endpoint_not_allowed",
                       _("This DHIS2 URL is not one this deployment allows (DHIS2_URL_ALLOWLIST)."))
 
 

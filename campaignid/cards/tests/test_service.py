@@ -6,10 +6,10 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
-from campaignid.api.errors import ApiError
 from campaignid.cards import codes, keys, service, token
 from campaignid.cards.card_image import card_face, local_date
 from campaignid.cards.models import Card
+from campaignid.lib.errors import Conflict, NotFound, Unavailable
 
 from .fixtures import make_beneficiary, make_program
 
@@ -93,9 +93,9 @@ def test_an_expired_current_card_is_replaced_on_issue(card, beneficiary):
 def test_no_card_for_a_cancelled_enrollment(beneficiary):
     beneficiary.active = False
     beneficiary.save()
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(Conflict) as caught:
         service.issue_card(beneficiary)
-    assert (caught.value.status, caught.value.code) == (409, "beneficiary_inactive")
+    assert caught.value.code == "beneficiary_inactive"
 
 
 @pytest.mark.django_db
@@ -119,9 +119,9 @@ def test_code_collisions_are_retried(monkeypatch, card, program):
 def test_a_code_space_that_keeps_colliding_gives_a_clear_error(monkeypatch, card, program):
     other = make_beneficiary(program, "ENR-0002")
     monkeypatch.setattr(codes, "random_body", lambda length=8: card.code.split("-")[-1])
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(Unavailable) as caught:
         service.issue_card(other)
-    assert caught.value.status == 503
+    assert caught.value.code == "card_code_unavailable"
 
 
 @pytest.mark.django_db
@@ -179,9 +179,9 @@ def test_find_card_is_scoped_to_the_organisation(card, scope, other_org):
 
     assert service.find_card(scope, card.code.lower()).pk == card.pk
     for code in (card.code, "nonsense", "DKR-VAC-00000000"):
-        with pytest.raises(ApiError) as caught:
+        with pytest.raises(NotFound) as caught:
             service.find_card(Scope(other_org), code)
-        assert caught.value.status == 404
+        assert caught.value.code == "card_not_found"
 
 
 @pytest.mark.django_db

@@ -6,12 +6,12 @@ Modules, in reading order:
 - ``errors``: Google answers → ``SendError`` (category, retry, scope), decided once;
 - ``auth``: service-account keys and OAuth tokens, cached per process, safe across threads and loops;
 - ``client``: Wallet REST calls (class once, object upsert, patch, ``POST /jwt``);
-- ``channel``: ``GoogleWalletChannel.send`` / ``issue_many`` and ``update_pass`` / ``expire_pass``;
-- ``issuance``: the documented endpoints' service (cards → passes → links, deliveries, batch);
-- ``api``: ``GET /dhis2/google-wallet/{enrollment_id}`` and ``POST /dhis2/google-wallet/bulk``;
+- ``channel``: ``GoogleWalletChannel.send`` / ``send_many`` (``issue_many``) / ``refresh`` / ``link_for``;
 - ``probe``: the Settings > Integrations "Test" (sign in, list the issuer's classes).
 
-Google sends no delivery callbacks for passes: a wallet delivery ends at ``sent`` (link issued).
+Google sends no delivery callbacks for passes: a wallet delivery ends at ``sent`` (link issued). The
+documented endpoints (``/dhis2/google-wallet/…``) are distribution's (``distribution/wallet.py``): this
+package is provider code only and knows no delivery, card or programme table.
 """
 
 from .auth import clear as _clear_auth

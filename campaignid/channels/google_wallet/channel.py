@@ -36,6 +36,7 @@ Outcome = SendResult | SendError
 class GoogleWalletChannel(Channel):
     kind = "google_wallet"
     config: WalletConfig
+    batch_size = 100  # the documented bulk endpoint's limit; POST /jwt takes JWT_CHUNK objects per request
 
     @classmethod
     def config_from(cls, mapping: dict[str, Any]) -> WalletConfig:
@@ -52,6 +53,21 @@ class GoogleWalletChannel(Channel):
     # --- one card --------------------------------------------------------------------------------------
     async def send(self, session: aiohttp.ClientSession, message: OutgoingMessage) -> SendResult:
         return await self.issue(session, message)
+
+    async def send_many(self, session: aiohttp.ClientSession, messages: list[OutgoingMessage], *,
+                        pace: Pace | None = None) -> list[Outcome]:
+        return await self.issue_many(session, messages, pace=pace)
+
+    async def refresh(self, session: aiohttp.ClientSession, card, language: str) -> bool:
+        """PATCH the pass with the card's fields, or expire it when the card is no longer valid."""
+        if card.status == "valid":
+            return await update_pass(session, self, card, language)
+        return await expire_pass(session, self, card.code)
+
+    async def link_for(self, session: aiohttp.ClientSession, card_code: str, programme_uid: str) -> str:
+        """The save link of a pass that exists at Google (no REST call: signed locally)."""
+        obj = {"id": payload.object_id(self.config, card_code), "classId": payload.class_id(self.config, programme_uid)}
+        return await self.save_link(WalletClient(session, self.config), obj)
 
     async def issue(self, session: aiohttp.ClientSession, message: OutgoingMessage, *, pace: Pace | None = None,
                     retries: int = 0) -> SendResult:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from datetime import timedelta
 from typing import Any
 
 from django.http import HttpRequest
@@ -33,7 +32,6 @@ from django.utils import timezone
 
 from campaignid.channels.base import CallbackRejected, StatusUpdate
 from campaignid.channels.events import ContactRef
-from campaignid.lib.mask import mask_phone
 
 from .client import last_segment
 
@@ -47,7 +45,6 @@ STATUS = {
 }
 NO_CHANGE = {"DeliveryUncertain", "DeliveryNotificationNotSupported"}
 REQUEST_LINK = "outboundmessagerequest"
-ADDRESS_WINDOW = timedelta(days=7)
 
 
 def check_secret(configs: list[dict[str, Any]], token: str) -> list[dict[str, Any]]:
@@ -128,38 +125,21 @@ def _parse(body: Any) -> list[dict]:
     return out
 
 
-def _by_address(numbers: set[str]) -> dict[str, int]:
-    """Most recent SMS delivery still ``sent`` to each number (receipts without a request id)."""
-    if not numbers:
-        return {}
-    from campaignid.distribution.models import Delivery, Status
-
-    since = timezone.now() - ADDRESS_WINDOW
-    rows = (Delivery.objects.filter(status=Status.SENT, created_at__gte=since, channel="sms", recipient__in=numbers)
-            .order_by("-sent_at", "-id").values_list("recipient", "id"))
-    found: dict[str, int] = {}
-    for recipient, pk in rows:
-        found.setdefault(recipient, pk)
-    return found
-
-
 def parse_callback(request: HttpRequest, configs: list[dict[str, Any]], token: str = "") -> list[StatusUpdate]:
     account = _account(check_secret(configs, token))
     try:
         body = json.loads(request.body or b"null")
     except ValueError as exc:
         raise CallbackRejected(400, "receipt is not JSON") from exc
-    parsed = _parse(body)
-    by_address = _by_address({u["address"] for u in parsed if not u["provider_message_id"] and u["address"]})
     now, updates = timezone.now(), []
-    for item in parsed:
+    for item in _parse(body):
         address = item.pop("address")
-        delivery_id = None if item["provider_message_id"] else by_address.get(address)
-        if not item["provider_message_id"] and delivery_id is None:
-            log.info("orange receipt for %s matches no sent SMS", mask_phone(address))
+        if not item["provider_message_id"] and not address:
+            log.info("orange receipt with neither request id nor address: ignored")
             continue
-        # The phone lets a receipt find an SMS whose request id we never got (its send timed out, the retry
-        # was answered "duplicate correlator"): the one SMS to that number on this app still without an id.
-        updates.append(StatusUpdate(at=now, delivery_id=delivery_id, account=account,
-                                    contact=ContactRef(phone=address) if address else None, **item))
+        # Without a request id, the engine matches the most recent SMS sent to that number (``recipient``).
+        # The phone also lets a receipt find an SMS whose request id we never got (its send timed out, the
+        # retry was answered "duplicate correlator"): the one SMS to that number on this app without an id.
+        updates.append(StatusUpdate(at=now, account=account, contact=ContactRef(phone=address) if address else None,
+                                    recipient="" if item["provider_message_id"] else address, **item))
     return updates

@@ -10,12 +10,14 @@ from cryptography.hazmat.primitives import serialization
 
 from campaignid.cards import service as cards
 from campaignid.channels import google_wallet as gw
-from campaignid.channels.google_wallet import issuance
+from campaignid.distribution import wallet as issuance
 from campaignid.distribution.models import Batch, Delivery
 from campaignid.sandbox.testing import control
 
 ISSUER = "3388000000022000001"
 BULK = "/dhis2/google-wallet/bulk"
+# Passes go through the delivery engine, which records outcomes on its own thread (own connection).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
@@ -186,7 +188,7 @@ def test_revoking_a_card_expires_its_pass(wallet_sandbox, org_a, api_client):
     card = cards.current_card(b)
     assert issuance.wallet_link_for_card(card).startswith(wallet_sandbox.url + "/google/gp/v/save/")
     card = cards.revoke_card(card, reason="lost")
-    assert issuance.refresh_pass(card) is True
+    assert issuance.refresh_card_pass(card) is True
     assert stored_object(wallet_sandbox, f"{ISSUER}.campaignid.{card.code}")["state"] == "EXPIRED"
     assert issuance.wallet_link_for_card(card) is None
 
@@ -195,7 +197,7 @@ def test_a_card_without_pass_has_no_wallet_button(org_a):
     org, program, token = org_a
     [b] = beneficiaries(program, 1)
     card, _ = cards.issue_card(b)
-    assert issuance.wallet_link_for_card(card) is None and issuance.refresh_pass(card) is False
+    assert issuance.wallet_link_for_card(card) is None and issuance.refresh_card_pass(card) is False
 
 
 def test_bulk_for_a_disabled_channel_fails_each_item_without_issuing_cards(org_a, api_client):

@@ -13,9 +13,9 @@ from campaignid.channels import config as channel_config
 from campaignid.channels.base import SendError
 from campaignid.lib.http import client_session
 
-from . import segments
-from .balance import balance
-from .countries import COUNTRIES, country
+from .orange_sms import segments
+from .orange_sms.balance import balance
+from .orange_sms.countries import COUNTRIES, country
 
 router = Router(tags=["sms"])
 

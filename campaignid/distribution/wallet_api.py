@@ -1,6 +1,6 @@
 """``/dhis2/google-wallet/…``: the documented Google Wallet endpoints (seed contract, "Google Wallet").
 
-Thin edge: parse, authorise (the token's organisation and programmes), delegate to ``issuance``.
+Thin edge: parse, authorise (the token's organisation and programmes), delegate to ``wallet``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
 
-from campaignid.cards import service as cards
-
-from . import issuance
+from . import wallet
 
 router = Router(tags=["google wallet"])
 routers = [("dhis2/", router)]
@@ -27,7 +25,7 @@ class WalletLinkOut(Schema):
 
 
 class BulkIn(Schema):
-    enrollment_ids: list[str] = Field(description=f"At most {issuance.BULK_LIMIT} enrollment IDs; duplicates "
+    enrollment_ids: list[str] = Field(description=f"At most {wallet.BULK_LIMIT} enrollment IDs; duplicates "
                                                   "are issued once")
     programme_uid: str | None = Field(None, description="DHIS2 programme UID; the IDs are looked up in it")
 
@@ -65,7 +63,7 @@ def bulk(request: HttpRequest, body: BulkIn):
     IDs, IDs of another organisation or programme, inactive enrollments and provider refusals do not fail
     the request: they are listed in `failed` with a code and a message. Every issued pass is logged as a
     delivery on the `google_wallet` channel, grouped in the batch `batch_id`."""
-    return issuance.issue_bulk(request.auth, body.enrollment_ids, body.programme_uid)
+    return wallet.issue_bulk(request.auth, body.enrollment_ids, body.programme_uid)
 
 
 @router.get("/google-wallet/{enrollment_id}", response=WalletLinkOut,
@@ -74,8 +72,4 @@ def single(request: HttpRequest, enrollment_id: str, programme: str | None = Non
     """Issue (or reuse) the beneficiary's card, create or update its pass, and return the "Add to Google
     Wallet" link. Pass `programme` (DHIS2 UID) when the enrollment ID exists in several programmes.
     Provider failures answer 502/503/504 (429 when Google throttles) with `details.category`."""
-    return issuance.issue_link(request.auth, enrollment_id, programme)
-
-
-# The holder's page shows "Add to Google Wallet" for a card whose pass was issued.
-cards.set_wallet_link_provider(issuance.wallet_link_for_card)
+    return wallet.issue_link(request.auth, enrollment_id, programme)
