@@ -17,7 +17,8 @@ ERROR_SCHEMA = {
         "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}},
 }
 TITLES = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found", 409: "Conflict",
-          422: "Not valid", 429: "Too many requests", 502: "Provider error", 503: "Unavailable"}
+          422: "Not valid", 429: "Too many requests", 502: "Provider error", 503: "Unavailable",
+          504: "Provider timeout"}
 SEND = {404: ["beneficiary_not_found", "programme_not_found"],
         409: ["opted_out", "channel_not_configured", "ambiguous_enrollment", "beneficiary_inactive",
               "request_in_progress"],
@@ -59,12 +60,13 @@ ERRORS: dict[tuple[str, str], dict[int, list[str]]] = {
                                                                502: ["templates_unreadable"]},
     ("get", "/api/v1/sms/balance"): {404: ["programme_not_found"], 409: ["sms_not_configured"],
                                      422: ["invalid_country"], 502: ["provider_error"]},
-    ("post", "/dhis2/google-wallet/bulk"): {404: ["programme_not_found"], 409: ["beneficiary_inactive"],
-                                            422: ["no_enrollments", "too_many_enrollments"],
-                                            503: ["channel_not_configured", "channel_paused"]},
-    ("get", "/dhis2/google-wallet/{enrollment_id}"): {404: ["beneficiary_not_found", "programme_not_found"],
-                                                      409: ["beneficiary_inactive", "ambiguous_enrollment"],
-                                                      503: ["channel_not_configured", "channel_paused"]},
+    ("post", "/dhis2/google-wallet/bulk"): {404: ["programme_not_found"],
+                                            422: ["no_enrollments", "too_many_enrollments"]},
+    ("get", "/dhis2/google-wallet/{enrollment_id}"): {
+        404: ["beneficiary_not_found", "programme_not_found"],
+        409: ["beneficiary_inactive", "ambiguous_enrollment", "channel_not_configured"],
+        429: ["wallet_rate_limited"], 502: ["wallet_<failure category>"],
+        503: ["channel_paused", "wallet_provider_down"], 504: ["wallet_timeout"]},
     ("post", "/api/v1/tokens"): {404: ["programme_not_found"]},
     ("delete", "/api/v1/tokens/{token_id}"): {404: ["token_not_found"]},
     ("post", "/dhis2/test-connection"): DHIS2,
