@@ -270,7 +270,7 @@ def test_every_page_has_no_serious_accessibility_violation(chromium, world):
     pages = _every_page(world)
     found = {}
     for viewport, suffix in ((DESKTOP, ""), (PHONE, "-phone")):
-        context = chromium.new_context(viewport=viewport, locale="fr-FR")
+        context = support.with_axe(chromium.new_context(viewport=viewport, locale="fr-FR"))
         page = context.new_page()
         try:
             page.goto(world["url"] + "/login/")
