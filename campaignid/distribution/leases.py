@@ -28,6 +28,23 @@ LEASE_MARGIN = min(timedelta(seconds=30), LEASE / 10)  # time to record outcomes
 HOLDING_STATES = (Batch.State.PAUSED, Batch.State.CANCELLED)
 
 
+def _reconnecting(method):
+    """A dropped database connection fails this call; the next one opens a fresh connection."""
+    import functools
+
+    from django.db import DatabaseError
+
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except DatabaseError:
+            connections.close_all()
+            raise
+
+    return call
+
+
 class ChunkClaim:
     """The database side of one chunk being sent (``sender.Claim``); its calls run on one helper thread."""
 
@@ -37,9 +54,11 @@ class ChunkClaim:
         self.ids, self.token = ids, token
         self.tokens = {token}  # every value this chunk gave ``claimed_until``
 
+    @_reconnecting
     def holds(self, batch_ids: set[str]) -> dict[str, str]:
         return dict(Batch.objects.filter(pk__in=batch_ids, state__in=HOLDING_STATES).values_list("id", "state"))
 
+    @_reconnecting
     def renew(self) -> datetime:
         new = timezone.now() + LEASE
         self.tokens.add(new)  # before the update: a record reading the new value knows it is ours
@@ -47,6 +66,7 @@ class ChunkClaim:
         self.token = new
         return new - LEASE_MARGIN
 
+    @_reconnecting
     def hand_over(self, delivery_ids: list[int]) -> set[int]:
         now = timezone.now()
         mine = Delivery.objects.filter(pk__in=delivery_ids, claimed_until__in=self.tokens, status=Status.PENDING)
