@@ -12,6 +12,7 @@ a lookup, before it is sent again (``rules.in_doubt_wait``).
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from django.db import connections
@@ -81,9 +82,17 @@ class ChunkClaim:
         connections.close_all()  # this helper thread's connection
 
 
-def settle_orphans(now: datetime) -> int:
+_last_settled = 0.0
+
+
+def settle_orphans(now: datetime, every: float = 2.0) -> int:
     """Rows of a dead worker that may have reached the provider: free them, due after the channel's
-    wait for a late status. (Rows it surely did not send need nothing: their lease ran out, they are due.)"""
+    wait for a late status. (Rows it surely did not send need nothing: their lease ran out, they are due.)
+    At most every ``every`` seconds per process (an index holds only the rows in doubt)."""
+    global _last_settled
+    if time.monotonic() - _last_settled < every:
+        return 0
+    _last_settled = time.monotonic()
     orphans = list(Delivery.objects.filter(status=Status.PENDING, claimed_until__lt=now, in_doubt_since__isnull=False)
                    .values_list("id", "channel")[:1000])
     for kind in {k for _, k in orphans}:
