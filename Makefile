@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint setup setup-test bench messages clean
+.PHONY: run test faults lint setup setup-test bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,6 @@ messages: setup
 
 clean:
 	rm -rf $(VENV) var/test
+
+faults: setup-test
+	CAMPAIGNID_DATA_DIR=$${CAMPAIGNID_DATA_DIR:-var/test} $(BIN)/pytest $(PYTEST_ARGS) -m faults tests/faults

@@ -23,7 +23,16 @@ def _test_settings(settings, request):
     limits.forget()  # messaging limits read from one test's sandbox never leak into the next
     if request.node.get_closest_marker("buffered_intake") is None:
         settings.STATUS_INTAKE = "inline"
+    from django.db import connections
+
+    # A live server answers each request on a new thread: with persistent connections every webhook would
+    # leave a PostgreSQL connection open (max_connections is shared); close them at the end of each request.
+    database = connections.databases["default"]
+    kept = database.get("CONN_MAX_AGE", 0)
+    if connections["default"].vendor == "postgresql":
+        database["CONN_MAX_AGE"] = 0
     yield
+    database["CONN_MAX_AGE"] = kept
     _forget_redis_counters(settings)
 
 

@@ -54,7 +54,9 @@ def _blocked_q(now: datetime) -> Q:
 def claim(limit: int = CHUNK, only_ids: list[int] | None = None, now: datetime | None = None) -> list[Delivery]:
     """Atomically take up to ``limit`` due deliveries for this worker (SKIP LOCKED on PostgreSQL)."""
     now = now or timezone.now()
-    due = Q(status=Status.PENDING) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    # A lapsed claim is due again unless its message may have left (``leases.settle_orphans`` decides those).
+    due = Q(status=Status.PENDING) & (Q(claimed_until__isnull=True)
+                                      | Q(claimed_until__lt=now, in_doubt_since__isnull=True))
     if only_ids is not None:
         qs = Delivery.objects.filter(due, pk__in=only_ids)
     else:

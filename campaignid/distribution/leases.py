@@ -12,6 +12,7 @@ a lookup, before it is sent again (``rules.in_doubt_wait``).
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from django.db import connections
@@ -28,6 +29,23 @@ LEASE_MARGIN = min(timedelta(seconds=30), LEASE / 10)  # time to record outcomes
 HOLDING_STATES = (Batch.State.PAUSED, Batch.State.CANCELLED)
 
 
+def _reconnecting(method):
+    """A dropped database connection fails this call; the next one opens a fresh connection."""
+    import functools
+
+    from django.db import DatabaseError
+
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except DatabaseError:
+            connections.close_all()
+            raise
+
+    return call
+
+
 class ChunkClaim:
     """The database side of one chunk being sent (``sender.Claim``); its calls run on one helper thread."""
 
@@ -37,9 +55,11 @@ class ChunkClaim:
         self.ids, self.token = ids, token
         self.tokens = {token}  # every value this chunk gave ``claimed_until``
 
+    @_reconnecting
     def holds(self, batch_ids: set[str]) -> dict[str, str]:
         return dict(Batch.objects.filter(pk__in=batch_ids, state__in=HOLDING_STATES).values_list("id", "state"))
 
+    @_reconnecting
     def renew(self) -> datetime:
         new = timezone.now() + LEASE
         self.tokens.add(new)  # before the update: a record reading the new value knows it is ours
@@ -47,6 +67,7 @@ class ChunkClaim:
         self.token = new
         return new - LEASE_MARGIN
 
+    @_reconnecting
     def hand_over(self, delivery_ids: list[int]) -> set[int]:
         now = timezone.now()
         mine = Delivery.objects.filter(pk__in=delivery_ids, claimed_until__in=self.tokens, status=Status.PENDING)
@@ -61,9 +82,17 @@ class ChunkClaim:
         connections.close_all()  # this helper thread's connection
 
 
-def settle_orphans(now: datetime) -> int:
+_last_settled = 0.0
+
+
+def settle_orphans(now: datetime, every: float = 2.0) -> int:
     """Rows of a dead worker that may have reached the provider: free them, due after the channel's
-    wait for a late status. (Rows it surely did not send need nothing: their lease ran out, they are due.)"""
+    wait for a late status. (Rows it surely did not send need nothing: their lease ran out, they are due.)
+    At most every ``every`` seconds per process (an index holds only the rows in doubt)."""
+    global _last_settled
+    if time.monotonic() - _last_settled < every:
+        return 0
+    _last_settled = time.monotonic()
     orphans = list(Delivery.objects.filter(status=Status.PENDING, claimed_until__lt=now, in_doubt_since__isnull=False)
                    .values_list("id", "channel")[:1000])
     for kind in {k for _, k in orphans}:

@@ -114,6 +114,8 @@ class Delivery(models.Model):
             models.Index(fields=["beneficiary", "channel"], name="dlv_beneficiary_channel"),
             models.Index(fields=["batch", "status"], name="dlv_batch_status"),
             models.Index(fields=["status", "next_attempt_at"], name="dlv_due"),
+            models.Index(fields=["claimed_until"], condition=models.Q(in_doubt_since__isnull=False),
+                         name="dlv_in_doubt"),
         ]
 
     def __str__(self) -> str:

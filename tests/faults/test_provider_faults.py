@@ -89,7 +89,7 @@ def test_whatsapp_batch_with_unreliable_webhooks(world, sandbox_settings, live_s
     drive(batch, 60)
     rows = Delivery.objects.filter(batch=batch)
     if webhook != "dead":
-        assert eventually(lambda: not rows.exclude(status="read").exists(), 20), list(rows.values("status"))
+        assert eventually(lambda: not rows.exclude(status="read").exists(), 45), list(rows.values("status"))
     took = time.monotonic() - started
     outcome = account_for(sandbox_settings, batch)
     report(name, outcome, took)

@@ -9,13 +9,9 @@ threads and event loops ask at once: the first caller fetches, the others wait o
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 import logging
-import threading
 import time
-from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -24,6 +20,8 @@ import aiohttp
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from campaignid.lib.process_cache import ProcessCache
 
 from ..base import SendError
 from . import errors
@@ -61,54 +59,12 @@ def service_account(key_json: str) -> ServiceAccount:
     return ServiceAccount(str(data["client_email"]), str(data["private_key_id"]), key)
 
 
-class ProcessCache:
-    """Values shared by every thread and event loop of the process, each fetched at most once at a time."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()  # never held across an await
-        self._values: dict[Hashable, tuple[Any, float]] = {}
-        self._inflight: dict[Hashable, concurrent.futures.Future] = {}
-
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
-
-    def forget(self, key: Hashable, value: Any = None) -> None:
-        """Drop ``key`` (only if it still holds ``value``, when given: a newer value is kept)."""
-        with self._lock:
-            hit = self._values.get(key)
-            if hit is not None and (value is None or hit[0] == value):
-                del self._values[key]
-
-    async def get(self, key: Hashable, fetch: Callable[[], Awaitable[tuple[Any, float]]]) -> Any:
-        """The cached value, or ``fetch()`` → (value, seconds to keep it) run once for every caller."""
-        with self._lock:
-            hit = self._values.get(key)
-            if hit is not None and hit[1] > time.monotonic():
-                return hit[0]
-            future = self._inflight.get(key)
-            owner = future is None
-            if owner:
-                future = self._inflight[key] = concurrent.futures.Future()
-        if not owner:
-            # shield: a waiter being cancelled must not cancel the fetch other callers wait for
-            return await asyncio.shield(asyncio.wrap_future(future))
-        try:
-            value, keep = await fetch()
-        except BaseException as exc:
-            with self._lock:
-                self._inflight.pop(key, None)
-            future.set_exception(exc if isinstance(exc, SendError) else errors.network_error(exc, "sign-in"))
-            raise
-        with self._lock:
-            self._values[key] = (value, time.monotonic() + keep)
-            self._inflight.pop(key, None)
-        future.set_result(value)
-        return value
+def _as_send_error(exc: BaseException) -> BaseException:
+    return exc if isinstance(exc, SendError) else errors.network_error(exc, "sign-in")
 
 
-TOKENS = ProcessCache()  # (token URL, e-mail, key id) -> access token
-SANDBOX_KEYS = ProcessCache()  # sandbox control URL -> key file text
+TOKENS = ProcessCache(_as_send_error)  # (token URL, e-mail, key id) -> access token
+SANDBOX_KEYS = ProcessCache(_as_send_error)  # sandbox control URL -> key file text
 
 
 def clear() -> None:
