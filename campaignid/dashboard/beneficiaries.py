@@ -49,7 +49,7 @@ def _tab_context(scope, b, channel: str, message: str, phone: str) -> dict:
                .order_by("-created_at", "-id")[:50])
     return {
         "page": "beneficiaries", "b": b, "channel": channel, "message": message, "phone": phone,
-        "preview": compose_preview.render(b, channel, message), "card": cards.current_card(b),
+        "preview": compose_preview.render(b, channel, message, phone), "card": cards.current_card(b),
         "cards": list(b.cards.order_by("-issued_at")[:10]), "history": history,
         "channels": [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet")],
     }
@@ -73,7 +73,7 @@ def preview(request: HttpRequest, scope, pk: int) -> HttpResponse:
     if not is_htmx(request):  # without JavaScript: the whole tab, with the message as typed
         context = _tab_context(scope, b, channel, message, request.POST.get("phone", "").strip()[:32])
         return render(request, "dashboard/beneficiary.html", context)
-    result = compose_preview.render(b, channel, message)
+    result = compose_preview.render(b, channel, message, request.POST.get("phone", "").strip()[:32])
     return render(request, "dashboard/_preview.html", {"preview": result, "channel": channel})
 
 

@@ -53,6 +53,8 @@ class Summary:
     daily_limit: DailyLimit | None = None  # the WhatsApp account's messaging limit, as Meta reports it now
     used_today: int = 0
     template_problem: str = ""  # why the WhatsApp template cannot be sent now (the batch would be refused)
+    whatsapp_template: str = ""  # the approved template that replaces a custom message for some people
+    custom_text_reaches: int | None = None  # of ``sendable``, how many get the custom message on WhatsApp
 
 
 def country_of(phone: str) -> str:
@@ -161,6 +163,20 @@ def _sms(summary: Summary, qs, program: Program, template: str) -> None:
         summary.sms_by_country.append(row)
 
 
+def _custom_whatsapp(summary: Summary, qs, program: Program) -> None:
+    """How many would get the custom text on WhatsApp: everyone when the template carries it, else only
+    people inside the 24 h window (the others receive the approved template's own text)."""
+    channel = _channel("whatsapp", program)
+    if channel is None or channel.template_carries_text():
+        return
+    from campaignid.distribution.contact_models import Contact
+
+    summary.whatsapp_template = (channel.template_for(program.language) or ("", ""))[0]
+    summary.custom_text_reaches = Contact.objects.filter(
+        account=channel.account_key, window_until__gt=timezone.now(),
+        phone__in=qs.values("phone")).values("phone").distinct().count()
+
+
 def summarise(scope, program: Program, selection: dict, channels: list[str], message: str,
               scheduled_at: datetime | None = None) -> Summary:
     summary = Summary(channels=channels)
@@ -176,6 +192,8 @@ def summarise(scope, program: Program, selection: dict, channels: list[str], mes
     if "sms" in channels:
         template = message or program.template_for("sms")
         _sms(summary, reachable, program, template)
+    if "whatsapp" in channels and message.strip():
+        _custom_whatsapp(summary, reachable, program)
     found = template_guard.problem_for(program, channels)
     summary.template_problem = found.message if found else ""
     channel = _channel(first, program)

@@ -24,7 +24,10 @@ class SendCardIn(Schema):
     enrollment_id: str = Field(..., min_length=1, max_length=64)
     channel: Literal["whatsapp", "sms"]
     phone_number: str | None = Field(None, description="E.164; defaults to the beneficiary's mapped number")
-    message: str | None = Field(None, max_length=1000, description="Template with {first_name}-style variables")
+    message: str | None = Field(None, max_length=1000, description=(
+        "Template with {first_name}-style variables. On WhatsApp it reaches the phone as written inside the 24 h "
+        "window, or in the free-text parameter `message` of the approved template; otherwise the request is "
+        "refused (422 custom_message_not_sent) rather than the template's own text being sent instead."))
     programme: str | None = Field(None, description="DHIS2 programme UID, when the enrollment ID is ambiguous")
 
 

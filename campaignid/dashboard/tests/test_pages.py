@@ -72,7 +72,9 @@ def test_distribution_tab_prefills_phone_and_previews_with_real_values(admin, pr
     card, _ = cards.issue_card(b)
     html = admin.get(f"/beneficiaries/{b.pk}/").content.decode()
     assert 'value="+221771112233"' in html  # one beneficiary: the officer sees and can correct the number
-    assert f"Bonjour Aïssatou, voici votre carte {program.name} ({card.code})" in html
+    assert 'id="wa-plan"' in html and "campaignid_card" in html  # WhatsApp sends the approved template
+    html = admin.get(f"/beneficiaries/{b.pk}/?channel=sms").content.decode()
+    assert f"Bonjour Aïssatou, votre carte {program.name} est disponible : http" in html
     resp = admin.post(f"/beneficiaries/{b.pk}/preview/",
                       {"channel": "sms", "message": "Salut {first_name} « {card_code} »"}, HTTP_HX_REQUEST="true")
     body = resp.content.decode()
