@@ -48,6 +48,7 @@ class Summary:
     sms_by_country: list[dict] = field(default_factory=list)  # {country, recipients, units, balance, short}
     balance_error: str = ""
     sms_parts: int = 0
+    gsm7_only: bool = True  # accents rewritten so each SMS stays in the 160-character GSM-7 alphabet
     eta: Eta | None = None
     warnings: list[str] = field(default_factory=list)
     daily_limit: DailyLimit | None = None  # the WhatsApp account's messaging limit, as Meta reports it now
@@ -146,7 +147,8 @@ def _sms_rows(qs, program: Program, template: str, gsm7: bool) -> dict[str, dict
 
 def _sms(summary: Summary, qs, program: Program, template: str) -> None:
     channel = _channel("sms", program)
-    rows = _sms_rows(qs, program, template, bool(channel and channel.config.gsm7_only))
+    summary.gsm7_only = bool(channel.config.gsm7_only) if channel else True
+    rows = _sms_rows(qs, program, template, summary.gsm7_only)
     summary.outside_sms = summary.sendable - sum(r["recipients"] for r in rows.values())
     summary.sms_parts = sum(r["units"] for r in rows.values())
     units = {}

@@ -38,7 +38,7 @@ def gsm7_only(beneficiary: Beneficiary) -> bool:
     try:
         return bool(channel_config.build("sms", program.organisation_id, program.pk).config.gsm7_only)
     except (channel_config.NotConfigured, AttributeError):
-        return False
+        return True  # the default when the SMS channel is not configured yet
 
 
 def stand_in_card(program) -> dict[str, str]:

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from campaignid.cards import service as cards
+from campaignid.channels.models import ChannelConfig
 from campaignid.distribution.models import Delivery, DeliveryEvent
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +75,12 @@ def test_distribution_tab_prefills_phone_and_previews_with_real_values(admin, pr
     assert 'value="+221771112233"' in html  # one beneficiary: the officer sees and can correct the number
     assert 'id="wa-plan"' in html and "campaignid_card" in html  # WhatsApp sends the approved template
     html = admin.get(f"/beneficiaries/{b.pk}/?channel=sms").content.decode()
-    assert f"Bonjour Aïssatou, votre carte {program.name} est disponible : http" in html
+    assert f"Bonjour Aissatou, votre carte {program.name} est disponible : http" in html  # GSM-7 by default
+    resp = admin.post(f"/beneficiaries/{b.pk}/preview/",
+                      {"channel": "sms", "message": "Salut {first_name} « {card_code} »"}, HTTP_HX_REQUEST="true")
+    body = resp.content.decode()
+    assert "Salut Aissatou" in body and "GSM-7" in body  # GSM-7 only by default: rewritten, the cheap rate
+    ChannelConfig.objects.create(organisation=program.organisation, channel="sms", settings={"gsm7_only": "false"})
     resp = admin.post(f"/beneficiaries/{b.pk}/preview/",
                       {"channel": "sms", "message": "Salut {first_name} « {card_code} »"}, HTTP_HX_REQUEST="true")
     body = resp.content.decode()

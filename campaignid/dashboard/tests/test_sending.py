@@ -74,6 +74,8 @@ def test_bulk_summary_counts_what_will_and_will_not_be_sent(sandbox_settings, ad
     assert cell("outside-sms") == 1
     assert ">SN</th><td class=\"num\">6</td><td class=\"num\">6</td>" in html  # one part each
     assert ">CI</th><td class=\"num\">1</td>" in html
+    assert "une unité contient 160 caractères" in html and "« GSM-7 uniquement » est activé" in html
+    assert "Cette distribution nécessite 7 unités au total." in html
     assert not Batch.objects.exists()  # nothing starts before the confirmation
 
 
