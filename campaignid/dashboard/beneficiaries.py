@@ -26,9 +26,13 @@ def beneficiary_list(request: HttpRequest, scope) -> HttpResponse:
     q, org_unit = (request.GET.get("q") or "").strip()[:100], (request.GET.get("org_unit") or "").strip()[:11]
     context = {"page": "beneficiaries", "program": program, "q": q, "org_unit": org_unit}
     if program is not None:
-        paginator = Paginator(people.rows(scope, program, q, org_unit), PAGE_SIZE)
+        matching = people.rows(scope, program, q, org_unit)
+        paginator = Paginator(matching, PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))
+        # the bulk form counts active beneficiaries only (deleted or cancelled enrollments are never sent to)
+        active = matching.filter(active=True).order_by().count()
         context.update(rows=[people.present(b) for b in page.object_list], page_obj=page, total=paginator.count,
+                       active_total=active,
                        search_query=query_string({"q": q, "org_unit": org_unit}))
     return render(request, "dashboard/beneficiaries.html", context)
 

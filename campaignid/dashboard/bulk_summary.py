@@ -194,6 +194,8 @@ def summarise(scope, program: Program, selection: dict, channels: list[str], mes
     if "sms" in channels:
         template = message or program.template_for("sms")
         _sms(summary, reachable, program, template)
+        if first == "sms":  # nobody outside Orange's coverage can receive it: not counted as receiving
+            summary.sendable -= summary.outside_sms
     if "whatsapp" in channels and message.strip():
         _custom_whatsapp(summary, reachable, program)
     found = template_guard.problem_for(program, channels)

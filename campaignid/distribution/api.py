@@ -13,7 +13,7 @@ from ninja import Field, Query, Router, Schema
 from campaignid.api.errors import ApiError
 
 from . import costs, eta, idempotency, logs, service
-from .models import Batch, Delivery
+from .models import NOT_SENT_CATEGORIES, Batch, Delivery
 
 dhis2_router = Router(tags=["distribution"])
 router = Router(tags=["distribution"])
@@ -205,7 +205,9 @@ def summary(request: HttpRequest, filters: Query[LogFilter]):
     by_status = list(qs.values("channel", "status").annotate(n=Count("id")).order_by("channel", "status"))
     failures = list(qs.filter(status="failed").values("channel", "error_category").annotate(n=Count("id"))
                     .order_by("-n"))
-    return {"by_status": by_status, "failures": failures}
+    not_sent = [row for row in failures if row["error_category"] in NOT_SENT_CATEGORIES]
+    return {"by_status": by_status, "failures": failures, "not_sent": not_sent,
+            "not_sent_total": sum(row["n"] for row in not_sent)}
 
 
 @router.get("/deliveries/{delivery_id}", response=dict, summary="One delivery with its event history")

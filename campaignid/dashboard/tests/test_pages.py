@@ -126,8 +126,9 @@ def test_overview_funnel_and_failures_as_accessible_svg(admin, programme, make_b
     assert '<svg role="img"' in html and "<title id=\"funnel-chart-title\">" in html and "<desc" in html
     funnel = html[html.index("<caption>"):html.index("</table>")]
     assert ">6<" in funnel and ">4<" in funnel and ">3<" in funnel and ">2<" in funnel  # created/sent/delivered/read
-    assert "not_on_whatsapp" in html and "no_sms_route" not in html
-    assert "no_sms_route" in admin.get("/?days=90").content.decode()
+    assert "Pas sur WhatsApp" in html and "Pas de route SMS" not in html  # categories in words, not codes
+    assert "not_on_whatsapp" not in html
+    assert "Pas de route SMS pour ce pays" in admin.get("/?days=90").content.decode()
 
 
 def test_logs_filter_mask_and_never_show_names(officer, programme, make_beneficiary):

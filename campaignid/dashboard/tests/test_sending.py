@@ -70,7 +70,7 @@ def test_bulk_summary_counts_what_will_and_will_not_be_sent(sandbox_settings, ad
         start = html.index(f'id="sum-{name}">') + len(f'id="sum-{name}">')
         return int(html[start:html.index("<", start)])
 
-    assert cell("selected") == 10 and cell("opted-out") == 1 and cell("no-phone") == 1 and cell("sendable") == 8
+    assert cell("selected") == 10 and cell("opted-out") == 1 and cell("no-phone") == 1 and cell("sendable") == 7
     assert cell("outside-sms") == 1
     assert ">SN</th><td class=\"num\">6</td><td class=\"num\">6</td>" in html  # one part each
     assert ">CI</th><td class=\"num\">1</td>" in html
