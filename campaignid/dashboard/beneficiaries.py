@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,7 +20,7 @@ from campaignid.distribution import service
 from campaignid.distribution.models import Delivery
 
 from . import compose_preview, people
-from .common import PAGE_SIZE, api_error_text, is_htmx, member_view, program_of, query_string
+from .common import PAGE_SIZE, api_error_text, is_htmx, keep_once, member_view, program_of, query_string, take_once
 
 
 @member_view("beneficiaries")
@@ -48,10 +51,22 @@ def _channel(value: str | None) -> str:
     return value if value in compose_preview.CHANNEL_KINDS else "whatsapp"
 
 
+LIVE_STATUSES = ("pending", "sent", "delivered")  # a status callback may still move these
+LIVE_MINUTES = 15
+
+
+def _history(b) -> tuple[list[Delivery], bool]:
+    """The last deliveries, and whether the page should keep refreshing them (one may still change)."""
+    history = list(Delivery.objects.filter(beneficiary=b).select_related("card", "batch")
+                   .order_by("-created_at", "-id")[:50])
+    recent = timezone.now() - timedelta(minutes=LIVE_MINUTES)
+    return history, any(d.status in LIVE_STATUSES and d.created_at >= recent for d in history)
+
+
 def _tab_context(scope, b, channel: str, message: str, phone: str) -> dict:
-    history = (Delivery.objects.filter(beneficiary=b).select_related("card", "batch")
-               .order_by("-created_at", "-id")[:50])
+    history, live = _history(b)
     return {
+        "history_live": live,
         "page": "beneficiaries", "b": b, "channel": channel, "message": message, "phone": phone,
         "preview": compose_preview.render(b, channel, message, phone), "card": cards.current_card(b),
         "cards": list(b.cards.order_by("-issued_at")[:10]), "history": history,
@@ -62,8 +77,12 @@ def _tab_context(scope, b, channel: str, message: str, phone: str) -> dict:
 @member_view("beneficiaries")
 def beneficiary_detail(request: HttpRequest, scope, pk: int) -> HttpResponse:
     b = _beneficiary(scope, pk)
+    if request.GET.get("part") == "history":  # htmx polling while a delivery may still change
+        history, live = _history(b)
+        return render(request, "dashboard/_history.html", {"b": b, "history": history, "history_live": live})
     channel = _channel(request.GET.get("channel"))
     context = _tab_context(scope, b, channel, compose_preview.default_message(b, channel), b.phone)
+    context["wallet"] = take_once(request, f"wallet:{b.pk}")
     template = "dashboard/_send_form.html" if is_htmx(request) else "dashboard/beneficiary.html"
     return render(request, template, context)
 
@@ -93,8 +112,8 @@ def send(request: HttpRequest, scope, pk: int) -> HttpResponse:
         if channel == "google_wallet":
             wallet = issuance.issue_link(scope, b.enrollment_id, b.program.dhis2_program_uid)
             messages.success(request, _("Google Wallet pass issued: give the link to the beneficiary."))
-            context = {**_tab_context(scope, b, channel, message, phone), "wallet": wallet}
-            return render(request, "dashboard/beneficiary.html", context)
+            keep_once(request, f"wallet:{b.pk}", {"wallet_url": wallet["wallet_url"]})
+            return redirect(reverse("dashboard:beneficiary", args=[b.pk]) + "?channel=google_wallet")
         d = service.send_card(scope, b.enrollment_id, channel, phone or None, message or None, actor=scope.actor,
                               programme=b.program.dhis2_program_uid)
     except ApiError as exc:

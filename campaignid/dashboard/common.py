@@ -99,3 +99,13 @@ def api_error_text(exc) -> str:
     text = known.get(getattr(exc, "code", ""))
     return f"{text} ({exc.message})" if text and exc.code in ("channel_not_configured", "channel_paused") \
         else text or getattr(exc, "message", str(exc))
+
+
+def keep_once(request: HttpRequest, key: str, value) -> None:
+    """Hand a POST's result to the page it redirects to (post/redirect/get: reloading never resends)."""
+    request.session[f"once:{key}"] = value
+
+
+def take_once(request: HttpRequest, key: str):
+    """The value kept by ``keep_once``, shown once (None after)."""
+    return request.session.pop(f"once:{key}", None)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from campaignid.programs.models import ApiToken
 
+from .common import keep_once, take_once
 from .context import current_scope
 
 
@@ -33,6 +34,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Give the token a name."))
         else:
             _token, created = ApiToken.issue(request.user, scope.organisation, name, programs)
+            keep_once(request, "token", created)  # shown once, on the page the POST redirects to
+        return redirect("dashboard:tokens")
+    created = take_once(request, "token")
     rows = ApiToken.objects.filter(organisation=scope.organisation).prefetch_related("programs").order_by("-created_at")
     return render(request, "dashboard/tokens.html", {"page": "tokens", "tokens": rows, "created": created,
                                                      "scope_programs": scope.programs()})

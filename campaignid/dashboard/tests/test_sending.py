@@ -48,9 +48,14 @@ def test_send_refused_for_an_opted_out_beneficiary_is_explained(sandbox_settings
 def test_google_wallet_from_the_tab_shows_the_link(sandbox_settings, admin, programme, make_beneficiary):
     _, program = programme
     b = make_beneficiary(program)
-    html = admin.post(f"/beneficiaries/{b.pk}/send/", {"channel": "google_wallet"}).content.decode()
+    resp = admin.post(f"/beneficiaries/{b.pk}/send/", {"channel": "google_wallet"})
+    assert resp.status_code == 302  # post/redirect/get: a reload never issues the pass again
+    html = admin.get(resp["Location"]).content.decode()
     assert 'id="wallet-url"' in html and "/google/gp/v/save/" in html
     assert Delivery.objects.get(beneficiary=b, channel="google_wallet").status == "sent"
+    again = admin.get(resp["Location"]).content.decode()
+    assert Delivery.objects.filter(beneficiary=b, channel="google_wallet").count() == 1
+    assert 'id="wallet-url"' not in again  # the link is shown once; the history keeps the delivery
 
 
 def test_bulk_summary_counts_what_will_and_will_not_be_sent(sandbox_settings, admin, programme, make_beneficiary):
