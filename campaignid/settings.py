@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "ninja",  # Swagger UI served from its own static files (works offline), not a CDN
     "campaignid.programs",
     "campaignid.dhis2",
     "campaignid.cards",

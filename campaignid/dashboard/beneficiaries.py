@@ -26,7 +26,7 @@ from .common import PAGE_SIZE, api_error_text, is_htmx, keep_once, member_view, 
 @member_view("beneficiaries")
 def beneficiary_list(request: HttpRequest, scope) -> HttpResponse:
     program = program_of(request)
-    q, org_unit = (request.GET.get("q") or "").strip()[:100], (request.GET.get("org_unit") or "").strip()[:11]
+    q, org_unit = (request.GET.get("q") or "").strip()[:100], (request.GET.get("org_unit") or "").strip()[:100]
     context = {"page": "beneficiaries", "program": program, "q": q, "org_unit": org_unit}
     if program is not None:
         matching = people.rows(scope, program, q, org_unit)
