@@ -192,8 +192,10 @@ def list_deliveries(request: HttpRequest, filters: Query[LogFilter], cursor: str
 
 
 @router.get("/deliveries/export.csv", summary="CSV export of the filtered delivery logs (streamed)")
-def export_deliveries(request: HttpRequest, filters: Query[LogFilter]):
-    response = StreamingHttpResponse(logs.csv_stream(_filtered(request, filters)), content_type="text/csv")
+def export_deliveries(request: HttpRequest, filters: Query[LogFilter], excel: bool = False):
+    """``excel=true``: a byte order mark and ``;`` between fields, so French Excel opens it in columns."""
+    response = StreamingHttpResponse(logs.csv_stream(_filtered(request, filters), excel=excel),
+                                     content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="campaignid-deliveries-{stamp}.csv"'
     return response

@@ -50,3 +50,21 @@ def test_api_docs_load_swagger_ui_from_our_own_static_files(client):
     html = client.get("/api/v1/docs").content.decode()
     assert "swagger-ui-bundle.js" in html and "cdn.jsdelivr" not in html and "unpkg" not in html
     assert "/static/ninja/swagger-ui-bundle.js" in html
+
+
+def test_the_logs_show_the_total_and_export_a_csv_french_excel_opens(admin, programme, make_beneficiary):
+    from campaignid.distribution.models import Delivery
+
+    org, program = programme
+    for i in range(3):
+        b = make_beneficiary(program, enrollment_id=f"LOG-{i}")
+        Delivery.objects.create(organisation=org, program=program, beneficiary=b, channel="sms", status="sent",
+                                recipient_masked="+22177***0000")
+    html = admin.get("/distribution/logs/").content.decode()
+    assert "3 envois correspondent à ces filtres" in html
+    link = html[html.index('id="export-excel" href="') + len('id="export-excel" href="'):]
+    link = link[:link.index('"')].replace("&amp;", "&")
+    body = b"".join(admin.get(link).streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff") and body.splitlines()[0].count(";") >= 5 and "LOG-1" in body
+    plain = b"".join(admin.get(link.replace("excel=true", "")).streaming_content).decode("utf-8")
+    assert not plain.startswith("\ufeff") and ";" not in plain.splitlines()[0]
