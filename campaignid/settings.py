@@ -52,7 +52,12 @@ if not CAMPAIGNID_ENCRYPTION_KEYS:
         raise ConfigError("CAMPAIGNID_ENCRYPTION_KEYS is required in production (Fernet keys, newest first).")
     CAMPAIGNID_ENCRYPTION_KEYS = [_persisted_secret(".encryption_key", lambda: Fernet.generate_key().decode())]
 
-CAMPAIGNID_PUBLIC_URL = (env.get("CAMPAIGNID_PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+# Where `serve` listens (its --host/--port, passed to its children), and the public URL printed in links and
+# on cards: by default the address the service listens on (`manage.py check` warns when they disagree).
+CAMPAIGNID_HOST = env.get("CAMPAIGNID_HOST", "127.0.0.1") or "127.0.0.1"
+CAMPAIGNID_PORT = env.get_int("CAMPAIGNID_PORT", 8000)
+_listen_host = "127.0.0.1" if CAMPAIGNID_HOST in ("0.0.0.0", "::") else CAMPAIGNID_HOST  # noqa: S104
+CAMPAIGNID_PUBLIC_URL = (env.get("CAMPAIGNID_PUBLIC_URL", f"http://{_listen_host}:{CAMPAIGNID_PORT}") or "").rstrip("/")
 _public_host = urlparse(CAMPAIGNID_PUBLIC_URL).hostname or "localhost"
 ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", [_public_host, "127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [CAMPAIGNID_PUBLIC_URL])

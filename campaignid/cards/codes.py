@@ -48,3 +48,18 @@ def is_well_formed(code: str) -> bool:
 def prefix_of(code: str) -> str | None:
     match = CODE_RE.match(code)
     return match.group("prefix") if match else None
+
+
+def with_dashes(text: str, prefixes) -> str:
+    """A code typed without its dashes (``dkrvacl1w8obar``) or with some of them, as the canonical code of
+    one of ``prefixes`` (the programmes' prefixes), else the normalised text unchanged."""
+    code = normalise(text)
+    if is_well_formed(code):
+        return code
+    bare = code.replace("-", "")
+    head, body = bare[:-BODY_LENGTH], bare[-BODY_LENGTH:]
+    for prefix in prefixes:
+        if prefix and prefix.replace("-", "").upper() == head:
+            candidate = f"{prefix.upper()}-{body}"
+            return candidate if is_well_formed(candidate) else code
+    return code

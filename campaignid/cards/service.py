@@ -114,9 +114,17 @@ def current_card(beneficiary: Beneficiary) -> Card | None:
     return Card.objects.filter(beneficiary=beneficiary, program_id=beneficiary.program_id, status=Card.VALID).first()
 
 
+def canonical_code(text: str) -> str:
+    """What a person typed (any case, dashes missing) as a card code of one of our programmes."""
+    code = codes.normalise(text)
+    if codes.is_well_formed(code) or not code:
+        return code
+    return codes.with_dashes(code, Program.objects.values_list("code_prefix", flat=True).distinct())
+
+
 def find_card(scope, code: str) -> Card:
     """A card of the caller's organisation (and programmes); 404 otherwise, never 403."""
-    code = codes.normalise(code)
+    code = canonical_code(code)
     card = None
     if codes.is_well_formed(code):
         qs = scope.filter_programs(Card.objects.select_related("program", "beneficiary"))
@@ -128,7 +136,7 @@ def find_card(scope, code: str) -> Card:
 
 def public_card(code: str) -> Card | None:
     """Public lookup (verification page): only well-formed codes reach the database."""
-    code = codes.normalise(code)
+    code = canonical_code(code)
     if not codes.is_well_formed(code):
         return None
     return Card.objects.select_related("program").filter(code=code).first()

@@ -221,6 +221,16 @@ class Channel(ABC):
         """(template name, template language) this channel sends in ``language``, or None (no template)."""
         return None
 
+    def template_carries_text(self) -> bool:
+        """Whether a template message carries the personalised text (a free-text parameter); channels
+        without templates always send the text."""
+        return self.template_for("fr") is None
+
+    def template_text(self, body: str, variables: dict[str, str]) -> str:
+        """``body`` (the template's text as the provider lists it) filled with ``variables``, as the
+        phone shows it."""
+        return body
+
     async def mark_read(self, session: aiohttp.ClientSession, message_id: str) -> None:
         """Tell the provider an inbound message was read (raise ``SendError`` on failure)."""
         return None

@@ -18,7 +18,7 @@ def channels_configured_from_environment(app_configs=None, **kwargs) -> list[che
     problems: list[checks.CheckMessage] = []
     for kind in registry.available():
         module = registry.module_for(kind)
-        env_layer = config._env_layer(module)
+        env_layer = config.env_layer(module)
         if env_layer and _missing(module, env_layer):
             problems.append(checks.Warning(
                 f"{kind} is partly configured from the environment: missing {', '.join(_missing(module, env_layer))}.",

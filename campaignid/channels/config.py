@@ -21,7 +21,7 @@ class NotConfigured(Exception):
     """The channel cannot send for this organisation/programme; the message says what is missing."""
 
 
-def _env_layer(module) -> dict[str, Any]:
+def env_layer(module) -> dict[str, Any]:
     out = {}
     for key, var in getattr(module, "ENV", {}).items():
         value = env.get(var)
@@ -45,7 +45,7 @@ def deployment_layer(kind: str) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     if settings.CAMPAIGNID_SANDBOX and hasattr(module, "sandbox_defaults"):
         merged.update(module.sandbox_defaults(settings.SANDBOX_URL))
-    merged.update(_env_layer(module))
+    merged.update(env_layer(module))
     return merged
 
 
@@ -91,8 +91,12 @@ def resolve(kind: str, organisation_id: int, program_id: int | None = None) -> d
 
 def build(kind: str, organisation_id: int, program_id: int | None = None):
     """A ready Channel instance, or NotConfigured with a readable reason."""
+    return build_from(resolve(kind, organisation_id, program_id), kind)
+
+
+def build_from(mapping: dict[str, Any], kind: str):
+    """A Channel instance from a resolved mapping (e.g. a form's values over the stored ones)."""
     cls = registry.channel_class(kind)
-    mapping = resolve(kind, organisation_id, program_id)
     try:
         config = cls.config_from(mapping)
     except (KeyError, ValueError) as exc:

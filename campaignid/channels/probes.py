@@ -23,9 +23,15 @@ class ProbeResult:
     details: dict[str, str] = field(default_factory=dict)
 
 
-def probe(kind: str, organisation_id: int, program_id: int | None = None) -> ProbeResult:
+def probe(kind: str, organisation_id: int, program_id: int | None = None,
+          overrides: dict | None = None) -> ProbeResult:
+    """Test the stored configuration, or with ``overrides`` the values of a form not saved yet."""
     try:
-        channel = channel_config.build(kind, organisation_id, program_id)
+        if overrides is None:
+            channel = channel_config.build(kind, organisation_id, program_id)
+        else:
+            channel = channel_config.build_from({**channel_config.resolve(kind, organisation_id, program_id),
+                                                 **overrides}, kind)
     except channel_config.NotConfigured as exc:
         return ProbeResult(False, str(exc), "configuration")
     module = importlib.import_module(registry.MODULES[kind] + ".probe")

@@ -48,11 +48,14 @@ class Summary:
     sms_by_country: list[dict] = field(default_factory=list)  # {country, recipients, units, balance, short}
     balance_error: str = ""
     sms_parts: int = 0
+    gsm7_only: bool = True  # accents rewritten so each SMS stays in the 160-character GSM-7 alphabet
     eta: Eta | None = None
     warnings: list[str] = field(default_factory=list)
     daily_limit: DailyLimit | None = None  # the WhatsApp account's messaging limit, as Meta reports it now
     used_today: int = 0
     template_problem: str = ""  # why the WhatsApp template cannot be sent now (the batch would be refused)
+    whatsapp_template: str = ""  # the approved template that replaces a custom message for some people
+    custom_text_reaches: int | None = None  # of ``sendable``, how many get the custom message on WhatsApp
 
 
 def country_of(phone: str) -> str:
@@ -144,7 +147,8 @@ def _sms_rows(qs, program: Program, template: str, gsm7: bool) -> dict[str, dict
 
 def _sms(summary: Summary, qs, program: Program, template: str) -> None:
     channel = _channel("sms", program)
-    rows = _sms_rows(qs, program, template, bool(channel and channel.config.gsm7_only))
+    summary.gsm7_only = bool(channel.config.gsm7_only) if channel else True
+    rows = _sms_rows(qs, program, template, summary.gsm7_only)
     summary.outside_sms = summary.sendable - sum(r["recipients"] for r in rows.values())
     summary.sms_parts = sum(r["units"] for r in rows.values())
     units = {}
@@ -159,6 +163,20 @@ def _sms(summary: Summary, qs, program: Program, template: str) -> None:
         left = units.get(row["country"], {}).get("units") if units else None
         row["balance"], row["short"] = left, left is not None and left < row["units"]
         summary.sms_by_country.append(row)
+
+
+def _custom_whatsapp(summary: Summary, qs, program: Program) -> None:
+    """How many would get the custom text on WhatsApp: everyone when the template carries it, else only
+    people inside the 24 h window (the others receive the approved template's own text)."""
+    channel = _channel("whatsapp", program)
+    if channel is None or channel.template_carries_text():
+        return
+    from campaignid.distribution.contact_models import Contact
+
+    summary.whatsapp_template = (channel.template_for(program.language) or ("", ""))[0]
+    summary.custom_text_reaches = Contact.objects.filter(
+        account=channel.account_key, window_until__gt=timezone.now(),
+        phone__in=qs.values("phone")).values("phone").distinct().count()
 
 
 def summarise(scope, program: Program, selection: dict, channels: list[str], message: str,
@@ -176,6 +194,10 @@ def summarise(scope, program: Program, selection: dict, channels: list[str], mes
     if "sms" in channels:
         template = message or program.template_for("sms")
         _sms(summary, reachable, program, template)
+        if first == "sms":  # nobody outside Orange's coverage can receive it: not counted as receiving
+            summary.sendable -= summary.outside_sms
+    if "whatsapp" in channels and message.strip():
+        _custom_whatsapp(summary, reachable, program)
     found = template_guard.problem_for(program, channels)
     summary.template_problem = found.message if found else ""
     channel = _channel(first, program)

@@ -65,7 +65,10 @@ def bar_chart(chart_id: str, title: str, rows: list[tuple[str, int, str]], descr
     return Chart(chart_id, title, describe(rows), bars, height)
 
 
-def funnel_rates(counts: dict[str, int]) -> dict[str, float]:
-    """Share of the deliveries created that reached each stage (percent, one decimal)."""
-    total = counts.get("created", 0)
-    return {stage: round(100 * n / total, 1) if total else 0.0 for stage, n in counts.items()}
+def funnel_rates(counts: dict[str, int]) -> dict[str, float | None]:
+    """Share of the deliveries that could be sent (created minus not sent) that reached each stage (percent,
+    one decimal); ``not_sent`` is a share of all created. None when there is nothing to divide by."""
+    attempted, created = counts.get("attempted", counts.get("created", 0)), counts.get("created", 0)
+    out = {stage: round(100 * n / attempted, 1) if attempted else None for stage, n in counts.items()}
+    out["not_sent"] = round(100 * counts.get("not_sent", 0) / created, 1) if created else None
+    return out

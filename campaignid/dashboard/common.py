@@ -93,7 +93,21 @@ def api_error_text(exc) -> str:
                                     "Settings > Integrations."),
         "beneficiary_inactive": _("This enrollment was deleted or cancelled in DHIS2."),
         "invalid_state": _("The distribution is not in a state that allows this."),
+        "custom_message_not_sent": _("WhatsApp would send the approved template instead of your message (this "
+                                     "person has not written to you in the last 24 hours and the template has "
+                                     "no free-text parameter): nothing was sent. Send the programme's message, "
+                                     "or use SMS."),
     }
     text = known.get(getattr(exc, "code", ""))
     return f"{text} ({exc.message})" if text and exc.code in ("channel_not_configured", "channel_paused") \
         else text or getattr(exc, "message", str(exc))
+
+
+def keep_once(request: HttpRequest, key: str, value) -> None:
+    """Hand a POST's result to the page it redirects to (post/redirect/get: reloading never resends)."""
+    request.session[f"once:{key}"] = value
+
+
+def take_once(request: HttpRequest, key: str):
+    """The value kept by ``keep_once``, shown once (None after)."""
+    return request.session.pop(f"once:{key}", None)

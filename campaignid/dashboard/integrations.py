@@ -6,6 +6,7 @@ write path for the API and the dashboard."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,13 +16,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from campaignid.channels import api as channels_api
+from campaignid.channels import config as channel_config
 from campaignid.channels import probes, registry
 from campaignid.channels.models import ChannelConfig
 from campaignid.distribution import api as distribution_api
 from campaignid.distribution.models import Alert
 from campaignid.lib.errors import DomainError
 
-from . import dhis2_panel
+from . import dhis2_panel, integration_forms, webhooks
 from .common import api_error_text, manager_view
 
 TITLES = {"whatsapp": "WhatsApp", "sms": "SMS (Orange)", "google_wallet": "Google Wallet"}
@@ -46,31 +48,41 @@ LABELS = {
 }
 
 
-def _panel(scope, kind: str, probe=None) -> dict:
-    """The organisation's own values in the inputs; what applies otherwise (environment, sandbox, defaults)
-    as their placeholder, so saving the form never copies an inherited value into the organisation."""
+def _own(scope, kind: str) -> dict:
+    row = ChannelConfig.objects.filter(organisation=scope.organisation, channel=kind, program=None).first()
+    return (row.settings or {}) if row else {}
+
+
+def _inherited(kind: str) -> dict:
+    """What applies to an empty field: sandbox defaults and the environment, without the organisation's row."""
+    module = registry.module_for(kind)
+    merged = dict(module.sandbox_defaults(settings.SANDBOX_URL)) if settings.CAMPAIGNID_SANDBOX and hasattr(
+        module, "sandbox_defaults") else {}
+    merged.update(channel_config.env_layer(module))
+    return {k: v for k, v in merged.items() if k in module.SETTINGS_FIELDS}
+
+
+def _panel(scope, kind: str, probe=None, typed: dict | None = None, errors: dict | None = None) -> dict:
+    """The organisation's own values (or what was just typed) in the inputs; what applies otherwise
+    (environment, sandbox, built-in default) beside them, so saving never copies an inherited value."""
     module = registry.module_for(kind)
     info = channels_api.describe(scope, kind)
-    row = ChannelConfig.objects.filter(organisation=scope.organisation, channel=kind, program=None).first()
-    own = (row.settings or {}) if row else {}
-    settings_fields = [{"name": n, "label": LABELS.get(n, n), "value": _text(own.get(n)),
-                        "inherited": _text(info["settings"].get(n))} for n in module.SETTINGS_FIELDS]
+    settings_fields = integration_forms.fields_for(kind, _own(scope, kind), _inherited(kind), LABELS, typed, errors)
     secrets = [{"name": n, "label": LABELS.get(n, n), "set": info["secrets_set"].get(n, False),
                 "long": n in LONG_SECRETS} for n in module.SECRET_FIELDS]
     return {"kind": kind, "title": TITLES.get(kind, kind), "info": info, "settings": settings_fields,
-            "secrets": secrets, "probe": probe}
+            "secrets": secrets, "probe": probe, "errors": errors or {}, "webhook": webhooks.url_for(kind, info)}
 
 
-def _text(value) -> str:
-    return "" if value is None else str(value)
-
-
-def _page(request: HttpRequest, scope, probe_kind: str = "", probe=None, dhis2_result=None, status: int = 200):
-    panels = [_panel(scope, kind, probe if kind == probe_kind else None) for kind in registry.available()]
+def _page(request: HttpRequest, scope, probe_kind: str = "", probe=None, dhis2_result=None, status: int = 200,
+          typed: dict | None = None, errors: dict | None = None):
+    panels = [_panel(scope, kind, probe, typed, errors) if kind == probe_kind else _panel(scope, kind)
+              for kind in registry.available()]
     alerts = Alert.objects.filter(organisation=scope.organisation, resolved_at__isnull=True)[:50]
     return render(request, "dashboard/integrations.html", {
-        "page": "integrations", "panels": panels, "alerts": alerts,
-        "dhis2": dhis2_panel.context(scope, dhis2_result)}, status=status)
+        "page": "integrations", "panels": panels, "alerts": alerts, "sandbox": settings.CAMPAIGNID_SANDBOX,
+        "public_url": settings.CAMPAIGNID_PUBLIC_URL, "dhis2": dhis2_panel.context(scope, dhis2_result)},
+        status=status)
 
 
 @manager_view("integrations")
@@ -89,13 +101,33 @@ def _as_api(request: HttpRequest, scope) -> HttpRequest:
     return request
 
 
+def _form(request: HttpRequest, scope, kind: str):
+    """(settings, secrets, parsed) of a submitted channel form, every value checked."""
+    module = registry.module_for(kind)
+    parsed = integration_forms.parse(kind, request.POST, _own(scope, kind), _inherited(kind))
+    secrets = {n: request.POST.get(n, "").strip() for n in module.SECRET_FIELDS if request.POST.get(n, "").strip()}
+    try:
+        stored = channel_config.resolve(kind, scope.organisation.pk)
+    except channel_config.NotConfigured:
+        stored = {}
+    mapping = {**stored, **{k: v for k, v in parsed.settings.items() if v}, **secrets}
+    integration_forms.check(kind, mapping, parsed)
+    return parsed, secrets
+
+
+def _refused(request: HttpRequest, scope, kind: str, parsed, testing: bool = False) -> HttpResponse:
+    messages.error(request, _("Not tested: correct the fields marked in red.") if testing else
+                   _("Nothing was saved: correct the fields marked in red."))
+    return _page(request, scope, kind, typed=dict(request.POST.items()), errors=parsed.errors, status=422)
+
+
 @manager_view("integrations")
 @require_POST
 def save_channel(request: HttpRequest, scope, kind: str) -> HttpResponse:
-    module = registry.module_for(_kind(kind))
-    values = {n: request.POST.get(n, "").strip() for n in module.SETTINGS_FIELDS if n in request.POST}
-    secrets = {n: request.POST.get(n, "").strip() for n in module.SECRET_FIELDS if request.POST.get(n, "").strip()}
-    payload = channels_api.IntegrationIn(enabled=request.POST.get("enabled") == "1", settings=values,
+    parsed, secrets = _form(request, scope, _kind(kind))
+    if parsed.errors:
+        return _refused(request, scope, kind, parsed)
+    payload = channels_api.IntegrationIn(enabled=request.POST.get("enabled") == "1", settings=parsed.settings,
                                          secrets=secrets)
     try:
         info = channels_api.put_integration(_as_api(request, scope), kind, payload)
@@ -113,8 +145,13 @@ def save_channel(request: HttpRequest, scope, kind: str) -> HttpResponse:
 @manager_view("integrations")
 @require_POST
 def test_channel(request: HttpRequest, scope, kind: str) -> HttpResponse:
-    result = probes.probe(_kind(kind), scope.organisation.pk)
-    return _page(request, scope, kind, result)
+    """Test what is in the form, without saving it; the page keeps the typed values."""
+    parsed, secrets = _form(request, scope, _kind(kind))
+    if parsed.errors:
+        return _refused(request, scope, kind, parsed, testing=True)
+    overrides = {**{k: v for k, v in parsed.settings.items() if v}, **secrets}
+    result = probes.probe(kind, scope.organisation.pk, overrides=overrides)
+    return _page(request, scope, kind, result, typed=dict(request.POST.items()))
 
 
 @manager_view("integrations")

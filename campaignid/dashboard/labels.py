@@ -29,5 +29,34 @@ CATEGORIES = {
 }
 
 
+EVENTS = {
+    "created": _("created"), "attempt": _("send attempt"), "accepted": _("accepted by the provider"),
+    "status": _("status change"), "deferred": _("deferred"), "retry_scheduled": _("retry scheduled"),
+    "late_error": _("late error"), "fallback": _("fallback to another channel"), "issued": _("issued"),
+    "revoked": _("revoked"),
+}
+SOURCES = {
+    "api": _("API or dashboard"), "batch": _("distribution"), "dispatch": _("sending"), "webhook": _("provider"),
+    "engine": _("distribution"), "demo": _("demo"), "sweeper": _("sweeper"),
+}
+DETAILS = {
+    "actor": _("by"), "attempt": _("attempt"), "error_category": _("reason"), "provider_status": _("provider status"),
+    "billable": _("billed"), "category": _("pricing category"), "message_status": _("provider answer"),
+    "retry_at": _("retry at"), "code": _("code"), "segments": _("SMS units"), "text_truncated": _("text shortened"),
+}
+
+
+def event_label(code: str) -> str:
+    return str(EVENTS.get(code, code))
+
+
+def source_label(code: str) -> str:
+    return str(SOURCES.get(code, code))
+
+
+def detail_label(code: str) -> str:
+    return str(DETAILS.get(code, code.replace("_", " ")))
+
+
 def category_label(code: str) -> str:
     return str(CATEGORIES.get(code, code or _("unknown")))

@@ -44,12 +44,15 @@ def logs_page(request: HttpRequest, scope) -> HttpResponse:
                "programmes": scope.programs().order_by("name"),
                "export_url": reverse("api:export_deliveries") + "?" + query_string(filters),
                "filter_query": query_string(values)}
+    context["export_excel_url"] = context["export_url"] + "&excel=true"
     try:
-        rows, next_cursor = logs.page(logs.filtered(scope, filters), request.GET.get("cursor"), PAGE_SIZE)
+        matching = logs.filtered(scope, filters)
+        rows, next_cursor = logs.page(matching, request.GET.get("cursor"), PAGE_SIZE)
     except logs.FilterError as exc:
         context["problem"] = _("These filters are not valid: %(reason)s") % {"reason": exc}
         return render(request, "dashboard/logs.html", context, status=422)
-    context.update(rows=rows, next_cursor=next_cursor, first_page=not request.GET.get("cursor"))
+    context.update(rows=rows, next_cursor=next_cursor, first_page=not request.GET.get("cursor"),
+                   total=matching.order_by().count())
     return render(request, "dashboard/logs.html", context)
 
 
@@ -59,7 +62,7 @@ def delivery_page(request: HttpRequest, scope, pk: int) -> HttpResponse:
          .filter(pk=pk).first())
     if d is None:
         raise Http404(_("No such delivery."))
-    events = list(d.events.order_by("at", "id"))
+    events = list(d.events.order_by("id"))  # the order we recorded them: "created" first, always
     return render(request, "dashboard/delivery.html", {
         "page": "logs", "d": d, "events": events,
         "category_text": category_label(d.error_category) if d.error_category else "",

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaignid.distribution.models import Delivery
+from campaignid.distribution.models import NOT_SENT_CATEGORIES, Delivery
 
 from . import charts
 from .common import member_view, program_of
@@ -24,12 +24,18 @@ REACHED = {"sent": ("sent", "delivered", "read"), "delivered": ("delivered", "re
 
 
 def funnel_counts(by_status: dict[str, int]) -> dict[str, int]:
-    """Deliveries created, and how many reached each stage (a read message was also sent and delivered)."""
-    out = {"created": sum(by_status.values())}
+    """Deliveries created, how many were not sent (no phone, opted out: ``not_sent`` in ``by_status``), and
+    how many of the others reached each stage (a read message was also sent and delivered)."""
+    out = {"created": sum(by_status.values()), "not_sent": by_status.get("not_sent", 0)}
     for stage, statuses in REACHED.items():
         out[stage] = sum(by_status.get(s, 0) for s in statuses)
     out["pending"] = by_status.get("pending", 0)
+    out["attempted"] = out["created"] - out["not_sent"]
     return out
+
+
+def _status_key(status: str, category: str) -> str:
+    return "not_sent" if status == "failed" and category in NOT_SENT_CATEGORIES else status
 
 
 def stats(scope, program, days: int, channel: str) -> dict:
@@ -37,8 +43,11 @@ def stats(scope, program, days: int, channel: str) -> dict:
     if program is not None:
         qs = qs.filter(program=program)
     per_channel: dict[str, dict[str, int]] = {c: {} for c, _ in CHANNELS}
-    for ch, status, n in qs.values_list("channel", "status").annotate(n=Count("id")).order_by():
-        per_channel.setdefault(ch, {})[status] = n
+    rows = qs.values_list("channel", "status", "error_category").annotate(n=Count("id")).order_by()
+    for ch, status, category, n in rows:
+        counts = per_channel.setdefault(ch, {})
+        key = _status_key(status, category)
+        counts[key] = counts.get(key, 0) + n
     if channel:
         chosen = per_channel.get(channel, {})
     else:
@@ -46,7 +55,7 @@ def stats(scope, program, days: int, channel: str) -> dict:
         for statuses in per_channel.values():
             for status, n in statuses.items():
                 chosen[status] = chosen.get(status, 0) + n
-    failed = qs.filter(status="failed")
+    failed = qs.filter(status="failed").exclude(error_category__in=NOT_SENT_CATEGORIES)
     if channel:
         failed = failed.filter(channel=channel)
     failures = list(failed.values_list("error_category").annotate(n=Count("id")).order_by("-n")[:12])
@@ -57,7 +66,8 @@ def stats(scope, program, days: int, channel: str) -> dict:
 def _funnel_chart(counts: dict[str, int], scope_label: str) -> charts.Chart:
     rows = [(_("Created (pending)"), counts["created"], "brand"), (_("Sent"), counts["sent"], "info"),
             (_("Delivered"), counts["delivered"], "ok"), (_("Read"), counts["read"], "read"),
-            (_("Failed"), counts["failed"], "danger")]
+            (_("Failed"), counts["failed"], "danger"),
+            (_("Not sent (no phone, opted out)"), counts["not_sent"], "muted")]
 
     def describe(items):
         return "; ".join(f"{label}: {value}" for label, value, _tone in items)

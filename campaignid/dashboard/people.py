@@ -68,7 +68,7 @@ class Selection:
     def from_data(cls, data) -> Selection:
         ids = [i.strip() for i in data.getlist("ids") if i.strip()][:MAX_RESOLVED]
         return cls(ids=list(dict.fromkeys(ids)), all_matching=data.get("all") == "1",
-                   q=(data.get("q") or "").strip()[:100], org_unit=(data.get("org_unit") or "").strip()[:11])
+                   q=(data.get("q") or "").strip()[:100], org_unit=(data.get("org_unit") or "").strip()[:100])
 
     @property
     def empty(self) -> bool:
@@ -87,8 +87,10 @@ class Selection:
             if not self.ids:
                 raise ValueError(0)  # never let an empty list mean "everyone"
             return {"enrollment_ids": self.ids}
-        if not self.q:
-            return {"org_unit": self.org_unit} if self.org_unit else {"all": True}
+        if not self.q and not self.org_unit:
+            return {"all": True}
+        if not self.q and program.beneficiaries.filter(org_unit=self.org_unit).exists():
+            return {"org_unit": self.org_unit}  # a DHIS2 UID: the engine filters on it, no size limit
         qs = search_beneficiaries(scope, program.dhis2_program_uid, self.q, self.org_unit or None)
         ids = list(qs.values_list("enrollment_id", flat=True)[: MAX_RESOLVED + 1])
         if not ids or len(ids) > MAX_RESOLVED:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from campaignid.programs import authority
 
-from .common import member_view
+from .common import keep_once, member_view, take_once
 
 
 @member_view("tokens")
@@ -24,6 +24,9 @@ def tokens(request: HttpRequest, scope) -> HttpResponse:
         else:
             ids = [int(v) for v in request.POST.getlist("programs") if v.isdigit()]
             _token, created = authority.issue_token(scope, request.user, name, ids)
+            keep_once(request, "token", created)  # shown once, on the page the POST redirects to
+        return redirect("dashboard:tokens")
+    created = take_once(request, "token")
     rows = authority.manageable_tokens(scope).select_related("user").prefetch_related("programs")
     return render(request, "dashboard/tokens.html", {
         "page": "tokens", "tokens": rows.order_by("-created_at"), "created": created,

@@ -14,10 +14,9 @@ from campaignid.api.errors import ApiError, error_answer
 from campaignid.programs import authority
 
 from . import costs, eta, idempotency, logs, service
-from .models import Alert, Batch, Delivery
+from .models import NOT_SENT_CATEGORIES, Alert, Batch, Delivery
 
 dhis2_router = Router(tags=["distribution"])
-ChannelKind = Literal["whatsapp", "sms", "google_wallet"]
 router = Router(tags=["distribution"])
 ChannelKind = Literal["whatsapp", "sms", "google_wallet"]
 routers = [("dhis2/", dhis2_router), ("api/v1/", router)]
@@ -27,7 +26,10 @@ class SendCardIn(Schema):
     enrollment_id: str = Field(..., min_length=1, max_length=64)
     channel: Literal["whatsapp", "sms"]
     phone_number: str | None = Field(None, description="E.164; defaults to the beneficiary's mapped number")
-    message: str | None = Field(None, max_length=1000, description="Template with {first_name}-style variables")
+    message: str | None = Field(None, max_length=1000, description=(
+        "Template with {first_name}-style variables. On WhatsApp it reaches the phone as written inside the 24 h "
+        "window, or in the free-text parameter `message` of the approved template; otherwise the request is "
+        "refused (422 custom_message_not_sent) rather than the template's own text being sent instead."))
     programme: str | None = Field(None, description="DHIS2 programme UID, when the enrollment ID is ambiguous")
 
 
@@ -192,8 +194,10 @@ def list_deliveries(request: HttpRequest, filters: Query[LogFilter], cursor: str
 
 
 @router.get("/deliveries/export.csv", summary="CSV export of the filtered delivery logs (streamed)")
-def export_deliveries(request: HttpRequest, filters: Query[LogFilter]):
-    response = StreamingHttpResponse(logs.csv_stream(_filtered(request, filters)), content_type="text/csv")
+def export_deliveries(request: HttpRequest, filters: Query[LogFilter], excel: bool = False):
+    """``excel=true``: a byte order mark and ``;`` between fields, so French Excel opens it in columns."""
+    response = StreamingHttpResponse(logs.csv_stream(_filtered(request, filters), excel=excel),
+                                     content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="campaignid-deliveries-{stamp}.csv"'
     return response
@@ -205,7 +209,9 @@ def summary(request: HttpRequest, filters: Query[LogFilter]):
     by_status = list(qs.values("channel", "status").annotate(n=Count("id")).order_by("channel", "status"))
     failures = list(qs.filter(status="failed").values("channel", "error_category").annotate(n=Count("id"))
                     .order_by("-n"))
-    return {"by_status": by_status, "failures": failures}
+    not_sent = [row for row in failures if row["error_category"] in NOT_SENT_CATEGORIES]
+    return {"by_status": by_status, "failures": failures, "not_sent": not_sent,
+            "not_sent_total": sum(row["n"] for row in not_sent)}
 
 
 @router.get("/deliveries/{delivery_id}", response=dict, summary="One delivery with its event history")
@@ -215,7 +221,7 @@ def get_delivery(request: HttpRequest, delivery_id: int):
     if d is None:
         raise ApiError(404, "delivery_not_found", f"No delivery {delivery_id}.")
     events = [{"at": e.at, "kind": e.kind, "status": e.status or None, "source": e.source, "details": e.details}
-              for e in d.events.order_by("at", "id")]
+              for e in d.events.order_by("id")]  # recording order: "created" first
     return {**_row(d), "events": events}
 
 

@@ -16,7 +16,7 @@ from campaignid.cards.render import format_date
 from campaignid.channels.base import CardView, OutgoingMessage
 from campaignid.programs.models import Program
 
-from . import messages, rules
+from . import messages, rules, text_plan
 from .models import Delivery
 
 CACHE_SECONDS = 15.0
@@ -105,6 +105,7 @@ def outgoing(d: Delivery) -> OutgoingMessage:
         text = messages.render(template, values)
     except messages.TemplateError as exc:
         raise ComposeError("template", "template", str(exc)) from exc
+    values["message"] = text  # a template's free-text parameter carries it (text_plan.TEMPLATE_WITH_TEXT)
     return OutgoingMessage(
         delivery_id=d.pk, recipient=d.recipient, text=text, language=program.language, card=card_view(d),
         variables=values, use_template=_needs_template(d, program), idempotency_key=correlation_key(d.pk),
@@ -113,12 +114,11 @@ def outgoing(d: Delivery) -> OutgoingMessage:
 
 def _needs_template(d: Delivery, program: Program) -> bool:
     """Free-form WhatsApp messages only reach a person who wrote to this account in the last 24 h (the
-    window is opened on our side by their inbound message); anyone else gets the approved template."""
-    if not program.options.get("whatsapp_free_form", False):
+    window is opened on our side by their inbound message): a custom message (or every message, when the
+    programme allows free-form) goes free-form inside the window; anyone else gets the approved template."""
+    if d.channel != "whatsapp" or not text_plan.free_form_wanted(program, bool(d.message)):
         return True
-    from .contacts import window_open
-
-    return d.channel == "whatsapp" and not window_open(d.provider_account, d.recipient, timezone.now())
+    return not text_plan.window_open(d.provider_account, d.recipient, timezone.now())
 
 
 # --- waiting rules -------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from campaignid.cards import service as cards
 from campaignid.channels import config as channel_config
+from campaignid.channels.base import CATEGORIES
 from campaignid.lib.mask import mask_phone
 from campaignid.programs.models import Beneficiary, Program
 
@@ -66,8 +67,9 @@ def _delivery_for(batch: Batch, program: Program, beneficiary: Beneficiary, card
                  fallback_of=fallback_of)
     blocked = _blocked_reason(beneficiary, channel)
     if blocked:
-        d.status, d.failed_at, d.error_category, d.error_code = Status.FAILED, due, blocked, blocked
-        d.error_detail, d.next_attempt_at = "Not sent: " + blocked.replace("_", " "), None
+        # failed as it is created (never before it, even for a batch scheduled earlier)
+        d.status, d.failed_at, d.error_category, d.error_code = Status.FAILED, d.created_at, blocked, blocked
+        d.error_detail, d.next_attempt_at = CATEGORIES.get(blocked, blocked), None
     return d
 
 

@@ -99,7 +99,8 @@ def record_updates(kind: str, updates: list[StatusUpdate], report_unmatched: boo
                 fields += ["in_doubt_since", "next_attempt_at", "retryable"]
             changed[delivery.pk].update(fields)
             counts["applied"] += 1
-            events.append(DeliveryEvent(delivery=delivery, at=update.at, kind="status", status=update.status,
+            at = machine.recorded_at(delivery, update.status) or update.at  # in order after what we recorded
+            events.append(DeliveryEvent(delivery=delivery, at=at, kind="status", status=update.status,
                                         source="webhook", details=_event_details(update)))
         _save(by_id, {pk: fields for pk, fields in changed.items() if fields})
         DeliveryEvent.objects.bulk_create(events)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import itertools
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -109,9 +110,9 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def csv_rows(qs: QuerySet[Delivery], chunk: int = 2000) -> Iterator[str]:
+def csv_rows(qs: QuerySet[Delivery], chunk: int = 2000, delimiter: str = ",") -> Iterator[str]:
     """The filtered rows as CSV lines, read in keyset chunks: memory stays flat for millions of rows."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), delimiter=delimiter)
     yield writer.writerow([name for name, _ in COLUMNS])
     fields = [f for _, f in COLUMNS]
     qs = qs.order_by("-created_at", "-id")
@@ -131,22 +132,26 @@ ISO_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'  # PostgreSQL to_char, session
 TIMESTAMPS = {"created_at", "sent_at", "delivered_at", "read_at", "failed_at"}
 
 
-def csv_stream(qs: QuerySet[Delivery]) -> Iterator[str]:
+def csv_stream(qs: QuerySet[Delivery], excel: bool = False) -> Iterator[str]:
     """The export: PostgreSQL streams it with COPY (C speed, constant memory); other databases go through
-    ``csv_rows``. Same columns, same order, same filters."""
-    if connection.vendor == "postgresql":
-        return _copy_rows(qs)
-    return csv_rows(qs)
+    ``csv_rows``. Same columns, same order, same filters. ``excel``: what French Excel opens as columns
+    (a UTF-8 byte order mark, ``;`` between fields)."""
+    delimiter = ";" if excel else ","
+    rows = _copy_rows(qs, delimiter) if connection.vendor == "postgresql" else csv_rows(qs, delimiter=delimiter)
+    if not excel:
+        return rows
+    return itertools.chain(["\ufeff"], rows)
 
 
-def _copy_rows(qs: QuerySet[Delivery]) -> Iterator[str]:
+def _copy_rows(qs: QuerySet[Delivery], delimiter: str = ",") -> Iterator[str]:
     iso = {f"{f}__iso": Func(F(f), Value(ISO_FORMAT), function="to_char", output_field=CharField())
            for f in TIMESTAMPS}
     fields = [f"{f}__iso" if f in TIMESTAMPS else f for _, f in COLUMNS]
     values = qs.annotate(**iso).order_by("-created_at", "-id").values_list(*fields)
     sql, params = values.query.sql_with_params()
-    yield csv.writer(_Echo()).writerow([name for name, _ in COLUMNS])
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)",
+    yield csv.writer(_Echo(), delimiter=delimiter).writerow([name for name, _ in COLUMNS])
+    options = "FORMAT csv" + (", DELIMITER ';'" if delimiter == ";" else "")
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH ({options})",
                                                            params) as copy:
         for block in copy:
             yield bytes(block).decode()

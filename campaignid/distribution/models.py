@@ -25,6 +25,11 @@ class Status(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
+# Failure categories of deliveries skipped before any send (no phone number, opted out): public status
+# ``failed``, shown as "not sent" and kept out of failure rates, the same on every page and in the API.
+NOT_SENT_CATEGORIES = ("no_recipient", "opted_out")
+
+
 class Batch(models.Model):
     """A bulk send. Counters are kept up to date by the engine for live progress."""
 

@@ -16,7 +16,7 @@ from campaignid.lib.phone import normalise
 from campaignid.programs.models import Program
 from campaignid.programs.service import find_beneficiary
 
-from . import dispatch, engine, messages, pauses
+from . import dispatch, engine, messages, pauses, text_plan
 from .models import Batch, Delivery, DeliveryEvent, Status
 
 CHANNELS = ("whatsapp", "sms", "google_wallet")
@@ -68,6 +68,24 @@ def _check_provider_template(program: Program, channels: list[str]) -> None:
         raise Conflict(found.code, found.message)
 
 
+def custom_message(program: Program, channel: str, message: str | None) -> str:
+    """The message as given, or "" when it is the programme's own text for this channel."""
+    text = (message or "").strip()
+    return "" if text == program.template_for("sms" if channel == "sms" else "whatsapp").strip() else text
+
+
+def _check_text_reaches(program: Program, recipient: str) -> None:
+    """Refuse a custom WhatsApp text that the approved template would silently replace."""
+    channel = channel_config.build("whatsapp", program.organisation_id, program.pk)
+    if text_plan.mode(channel, program, True, recipient) == text_plan.TEMPLATE_ONLY:
+        name = (channel.template_for(program.language) or ("", ""))[0]
+        raise Invalid("custom_message_not_sent", (
+            f"WhatsApp can only send the approved template {name!r} to this person (they have not written to "
+            "this number in the last 24 hours), and it has no free-text parameter: your message would not "
+            "reach the phone. Send without message, use SMS, or add the parameter 'message' to the WhatsApp "
+            "template parameters with a template that has it."), {"template": name})
+
+
 def send_card(scope, enrollment_id: str, channel: str, phone_number: str | None = None,
               message: str | None = None, actor: str = "", programme: str | None = None) -> Delivery:
     """Issue (or reuse) the card and send it now; returns the delivery after the provider's answer."""
@@ -78,6 +96,9 @@ def send_card(scope, enrollment_id: str, channel: str, phone_number: str | None 
     recipient = _recipient(beneficiary, phone_number)
     account = check_channel_ready(channel, beneficiary.program)
     _check_recipient(channel, recipient, beneficiary.program)
+    message = custom_message(beneficiary.program, channel, message)
+    if message and channel == "whatsapp":
+        _check_text_reaches(beneficiary.program, recipient)
     card, _ = cards.issue_card(beneficiary, actor)
     d = Delivery.objects.create(
         organisation_id=beneficiary.program.organisation_id, program=beneficiary.program, beneficiary=beneficiary,

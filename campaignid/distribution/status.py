@@ -39,8 +39,10 @@ def apply(delivery, new: str, at: datetime) -> list[str]:
     """
     if not can_move(delivery.status, new):
         return []
-    # Providers stamp callbacks to the second; never record a step before the step it follows.
-    earlier = [t for t in (delivery.sent_at, delivery.delivered_at, delivery.read_at) if t is not None]
+    # Providers stamp callbacks to the second; never record a step before the step it follows (nor before
+    # the delivery was created: a failure is never earlier than its creation).
+    earlier = [t for t in (getattr(delivery, "created_at", None), delivery.sent_at, delivery.delivered_at,
+                           delivery.read_at) if t is not None]
     if earlier and at < max(earlier):
         at = max(earlier)
     changed = ["status"]
@@ -57,3 +59,8 @@ def apply(delivery, new: str, at: datetime) -> list[str]:
         changed.append("failed_at")
     delivery.status = new
     return changed
+
+
+def recorded_at(delivery, status: str) -> datetime | None:
+    """The time ``apply`` recorded for ``status`` (after clamping), for the event of that transition."""
+    return getattr(delivery, TIMESTAMP_FIELD[status], None) if status in TIMESTAMP_FIELD else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
@@ -48,13 +48,17 @@ def search_beneficiaries(scope, programme: str | None, q: str | None, org_unit: 
         if program is None:
             raise NotFound("programme_not_found", f"No programme {programme!r} for this organisation.")
         qs = qs.filter(program=program)
-    if org_unit:
-        qs = qs.filter(org_unit=org_unit)
+    if org_unit:  # the DHIS2 UID, or the start of the org unit's name in any case
+        qs = qs.filter(Q(org_unit=org_unit) | Q(org_unit_name__istartswith=org_unit.strip()))
     if q:
         q = q.strip()
+        from campaignid.cards.models import Card
+        from campaignid.cards.service import canonical_code
+
+        card = Card.objects.filter(beneficiary=OuterRef("pk"), code=canonical_code(q))
         qs = qs.filter(
-            Q(enrollment_id__iexact=q) | Q(tei_uid__iexact=q) | Q(phone__endswith=q.lstrip("+0"))
-            | Q(first_name__icontains=q) | Q(last_name__icontains=q)
+            Q(enrollment_id__istartswith=q) | Q(tei_uid__iexact=q) | Q(phone__endswith=q.lstrip("+0"))
+            | Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(Exists(card))
         )
     return qs.order_by("id")
 

@@ -32,7 +32,7 @@ def bootstrap() -> str | None:
     org = Organisation.objects.create(name="Ministère de la Santé (démo)", slug="demo", country="SN")
     Membership.objects.create(user=admin, organisation=org, role=Membership.ADMIN)
     program = Program.objects.create(
-        organisation=org, name="PEV Dakar — vaccination", dhis2_program_uid="IpHINAT79UW", code_prefix="DKR-VAC",
+        organisation=org, name="PEV Dakar - vaccination", dhis2_program_uid="IpHINAT79UW", code_prefix="DKR-VAC",
         language="fr", timezone="Africa/Dakar", default_country="SN",
     )
     now = timezone.now()

@@ -17,7 +17,6 @@ from django.utils import translation
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from campaignid.cards import codes
 from campaignid.cards import service as cards
 from campaignid.cards.card_image import local_date
 from campaignid.cards.keys import key_ring
@@ -77,7 +76,7 @@ def card_page(request: HttpRequest, code: str) -> HttpResponse:
     retry_after = over_limit("card_page", request)
     if retry_after:
         return _private(_too_many(request, retry_after))
-    normalised = codes.normalise(code)
+    normalised = cards.canonical_code(code)  # lower case, spaces, dashes missing: the card's own code
     card = cards.public_card(normalised)
     if card is not None and normalised != code:
         return redirect(reverse("verification:card", args=[normalised]) + _query(request))
@@ -113,7 +112,7 @@ def card_image(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def lookup(request: HttpRequest) -> HttpResponse:
     """``/c/?code=…``: a typed code goes to its page; no code shows the form."""
-    code = codes.normalise(request.GET.get("code", ""))
+    code = cards.canonical_code(request.GET.get("code", ""))
     lang = request.GET.get("lang", "")
     suffix = f"?lang={lang}" if lang in LANGUAGES else ""
     if code:

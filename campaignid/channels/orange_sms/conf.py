@@ -12,7 +12,7 @@ programme row. Setting names, their environment variables and defaults:
 | api_url | ORANGE_API_URL | https://api.orange.com | API base URL |
 | rate_per_second | ORANGE_RATE_PER_SECOND | 5 | pace per account (Orange publishes none) |
 | webhook_secret | ORANGE_WEBHOOK_SECRET | none (secret) | last path segment of the receipts URL |
-| gsm7_only | (per programme setting) | false | transliterate French text to GSM-7 |
+| gsm7_only | (per programme setting) | true | transliterate French text to GSM-7 (1 unit per 160 characters, not 70) |
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class OrangeConfig:
     sender_name: str = ""
     default_country: str = ""
     rate_per_second: float = DEFAULT_RATE
-    gsm7_only: bool = False
+    gsm7_only: bool = True
     webhook_secret: str = ""
 
     def __repr__(self) -> str:  # never print the credentials
@@ -135,6 +135,6 @@ def config_from(mapping: dict[str, Any]) -> OrangeConfig:
         sender_name=validate_sender_name(str(mapping.get("sender_name") or "")),
         default_country=validate_country(str(mapping.get("default_country") or "")),
         rate_per_second=_rate(mapping.get("rate_per_second", DEFAULT_RATE)),
-        gsm7_only=_bool("gsm7_only", mapping.get("gsm7_only", False)),
+        gsm7_only=_bool("gsm7_only", mapping.get("gsm7_only", True)),
         webhook_secret=str(mapping.get("webhook_secret") or ""),
     )

@@ -64,7 +64,7 @@ def test_defaults_match_the_real_orange_api():
     config = CHANNEL.config_from({"client_id": "abc", "client_secret": "s3cr3t-value"})
     channel = CHANNEL(config)
     assert config.api_url == "https://api.orange.com" and channel.rate_per_second == 5
-    assert config.gsm7_only is False and config.sender_name == ""
+    assert config.gsm7_only is True and config.sender_name == ""  # the cheap path (1 unit per 160 characters)
     assert channel.account_key.startswith("sms:") and "abc" not in channel.account_key
     other = CHANNEL(CHANNEL.config_from({"client_id": "abd", "client_secret": "s3cr3t-value"}))
     assert other.account_key != channel.account_key  # one pace per Orange app

@@ -69,7 +69,8 @@ def delivery(make_org, make_beneficiary):
         return Delivery.objects.create(organisation=org, program=program, beneficiary=beneficiary,
                                        channel="whatsapp", status=state, recipient=recipient,
                                        recipient_masked=mask_phone(recipient), provider_message_id=wamid,
-                                       sent_at=datetime.fromtimestamp(T0 - 10, tz=UTC) if state == "sent" else None)
+                                       sent_at=datetime.fromtimestamp(T0 - 10, tz=UTC) if state == "sent" else None,
+                                       created_at=datetime.fromtimestamp(T0 - 20, tz=UTC))
 
     return make
 

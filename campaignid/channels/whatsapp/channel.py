@@ -82,6 +82,12 @@ class WhatsAppChannel(Channel):
     def template_for(self, language: str) -> tuple[str, str] | None:
         return self.config.template_name, self.config.language_code(language)
 
+    def template_carries_text(self) -> bool:
+        return conf.TEXT_PARAMETER in self.config.template_parameters
+
+    def template_text(self, body: str, variables: dict[str, str]) -> str:
+        return payloads.filled_body(self.config, body, variables)
+
     async def mark_read(self, session: aiohttp.ClientSession, message_id: str) -> None:
         """Meta's documented read receipt: ``status: read`` + ``message_id``, no ``to``; answer ``success``."""
         answer = await self._send_payload(session, payloads.read_receipt(message_id))

@@ -20,7 +20,9 @@
 row, ``fr:fr,en:en_US`` or JSON in the environment). ``template_parameters`` lists, in order, the
 message variables sent as body parameters, by default ``first_name,programme_name,card_code,
 verification_url``: named templates use them as ``parameter_name``, positional ones fill ``{{1}}..{{n}}``
-in that order. The daily cap of distinct recipients is the business portfolio's messaging limit, read from
+in that order; ``message`` carries the personalised text (the custom message, or the programme's
+WhatsApp text), so that a template with a free-text parameter delivers what the officer wrote.
+The daily cap of distinct recipients is the business portfolio's messaging limit, read from
 the Graph API at run time (``limits.py``); ``messaging_limit`` optionally sets a lower cap of our own (a
 positive number; empty or ``unlimited``: none). When Meta's limit cannot be read the cap is the own cap,
 else ``DEFAULT_MESSAGING_LIMIT`` (250: where Meta starts a new portfolio).
@@ -60,6 +62,7 @@ DEFAULT_GRAPH_VERSION = "v25.0"
 DEFAULT_TEMPLATE = "campaignid_card"
 DEFAULT_LANGUAGES = (("fr", "fr"), ("en", "en"))
 DEFAULT_PARAMETERS = ("first_name", "programme_name", "card_code", "verification_url")
+TEXT_PARAMETER = "message"  # a template parameter that carries the personalised text as written
 DEFAULT_RATE = 80.0
 DEFAULT_MESSAGING_LIMIT = 250  # a new business portfolio's limit (distinct users per moving 24 h)
 

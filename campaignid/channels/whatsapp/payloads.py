@@ -13,6 +13,7 @@ Every message carries ``biz_opaque_callback_data`` = our delivery ID, echoed in 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,7 @@ from .conf import WhatsAppConfig
 
 ELLIPSIS = "…"
 PNG = "image/png"
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 
 def fit(text: str, limit: int) -> tuple[str, bool]:
@@ -55,6 +57,18 @@ def body_parameters(config: WhatsAppConfig, variables: dict[str, str]) -> list[d
             param["parameter_name"] = name
         params.append(param)
     return params
+
+
+def filled_body(config: WhatsAppConfig, body: str, variables: dict[str, str]) -> str:
+    """A template body (``{{name}}`` or ``{{1}}`` placeholders) as the phone shows it with these variables."""
+    names = {str(i): name for i, name in enumerate(config.template_parameters, start=1)}
+
+    def value(match: re.Match) -> str:
+        key = match.group(1)
+        name = key if config.template_named_parameters else names.get(key, key)
+        return str(variables.get(name) or match.group(0))
+
+    return PLACEHOLDER.sub(value, body)
 
 
 def template_message(config: WhatsAppConfig, message: OutgoingMessage, media_id: str | None) -> dict[str, Any]:

@@ -85,3 +85,48 @@ def test_sync_now_imports_the_programme_from_dhis2(sandbox_settings, inline_queu
     run = SyncRun.objects.get(program=program)
     assert run.status == "success" and run.created > 0, (run.status, run.error_message)
     assert Beneficiary.objects.filter(program=program, source="dhis2").count() == run.created
+
+
+def test_a_malformed_number_is_refused_beside_its_field_and_nothing_is_saved(admin, programme):
+    resp = admin.post("/settings/integrations/sms/save/", {"enabled": "1", "sender_name": "SANTE",
+                                                           "rate_per_second": "oui"})
+    html = resp.content.decode()
+    assert resp.status_code == 422 and not ChannelConfig.objects.exists()
+    field = html[html.index('id="sms-rate_per_second"'):][:900]
+    assert 'type="number"' in field and 'aria-invalid="true"' in field and 'value="oui"' in field
+    assert "Saisissez un nombre de messages par seconde supérieur à 0." in field
+    assert "Rien n’a été enregistré" in html and 'value="SANTE"' in html  # what was typed stays
+
+
+def test_booleans_are_checkboxes_with_their_real_default_and_gsm7_is_on_by_default(admin, programme):
+    html = admin.get("/settings/integrations/").content.decode()
+    box = html[html.index('id="sms-gsm7_only"') - 40:][:300]
+    assert 'type="checkbox"' in box and "checked" in box
+    assert "Par défaut : cochée." in html[html.index('id="sms-gsm7_only-help"'):][:200]
+    admin.post("/settings/integrations/sms/save/", {"enabled": "1", "gsm7_only": "1"})
+    assert "gsm7_only" not in ChannelConfig.objects.get(channel="sms").settings  # left as inherited
+    admin.post("/settings/integrations/sms/save/", {"enabled": "1"})  # unticked
+    assert ChannelConfig.objects.get(channel="sms").settings["gsm7_only"] == "false"
+    html = admin.get("/settings/integrations/").content.decode()
+    assert "checked" not in html[html.index('id="sms-gsm7_only"') - 40:][:120]
+    assert "campaignid_card (défaut)" in html  # an empty field says what applies
+
+
+def test_test_button_tests_the_typed_values_without_saving_them(sandbox_settings, admin, programme):
+    html = admin.post("/settings/integrations/whatsapp/test/", {"enabled": "1", "access_token": "typed-bad-token",
+                                                               "template_name": "campaignid_card"}).content.decode()
+    assert "Échec du test" in html and not ChannelConfig.objects.exists()
+    box = html.index('id="probe-whatsapp"')
+    assert html.index("Tester</button>") < box < html.index("</form>", box)  # the result is beside the button
+    assert 'value="campaignid_card"' in html and "typed-bad-token" not in html
+    ok = admin.post("/settings/integrations/whatsapp/test/", {"enabled": "1", "rate_per_second": "0"})
+    assert ok.status_code == 422 and "Non testé" in ok.content.decode()
+
+
+def test_the_page_shows_webhook_urls_sandbox_mode_and_template_parameter_help(sandbox_settings, admin, programme):
+    html = admin.get("/settings/integrations/").content.decode()
+    assert "https://cards.example.org/webhooks/whatsapp" in html
+    assert "https://cards.example.org/webhooks/orange-sms/&lt;secret&gt;" in html
+    assert 'id="sandbox-mode"' in html and "CAMPAIGNID_ENV=production" in html
+    assert "message (le texte écrit" in html
+    assert "<code class=\"small muted\">template_name</code>" not in html  # no internal keys beside labels

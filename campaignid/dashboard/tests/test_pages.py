@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from campaignid.cards import service as cards
+from campaignid.channels.models import ChannelConfig
 from campaignid.distribution.models import Delivery, DeliveryEvent
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +73,14 @@ def test_distribution_tab_prefills_phone_and_previews_with_real_values(admin, pr
     card, _ = cards.issue_card(b)
     html = admin.get(f"/beneficiaries/{b.pk}/").content.decode()
     assert 'value="+221771112233"' in html  # one beneficiary: the officer sees and can correct the number
-    assert f"Bonjour Aïssatou, voici votre carte {program.name} ({card.code})" in html
+    assert 'id="wa-plan"' in html and "campaignid_card" in html  # WhatsApp sends the approved template
+    html = admin.get(f"/beneficiaries/{b.pk}/?channel=sms").content.decode()
+    assert f"Bonjour Aissatou, votre carte {program.name} est disponible : http" in html  # GSM-7 by default
+    resp = admin.post(f"/beneficiaries/{b.pk}/preview/",
+                      {"channel": "sms", "message": "Salut {first_name} « {card_code} »"}, HTTP_HX_REQUEST="true")
+    body = resp.content.decode()
+    assert "Salut Aissatou" in body and "GSM-7" in body  # GSM-7 only by default: rewritten, the cheap rate
+    ChannelConfig.objects.create(organisation=program.organisation, channel="sms", settings={"gsm7_only": "false"})
     resp = admin.post(f"/beneficiaries/{b.pk}/preview/",
                       {"channel": "sms", "message": "Salut {first_name} « {card_code} »"}, HTTP_HX_REQUEST="true")
     body = resp.content.decode()
@@ -118,8 +126,9 @@ def test_overview_funnel_and_failures_as_accessible_svg(admin, programme, make_b
     assert '<svg role="img"' in html and "<title id=\"funnel-chart-title\">" in html and "<desc" in html
     funnel = html[html.index("<caption>"):html.index("</table>")]
     assert ">6<" in funnel and ">4<" in funnel and ">3<" in funnel and ">2<" in funnel  # created/sent/delivered/read
-    assert "not_on_whatsapp" in html and "no_sms_route" not in html
-    assert "no_sms_route" in admin.get("/?days=90").content.decode()
+    assert "Pas sur WhatsApp" in html and "Pas de route SMS" not in html  # categories in words, not codes
+    assert "not_on_whatsapp" not in html
+    assert "Pas de route SMS pour ce pays" in admin.get("/?days=90").content.decode()
 
 
 def test_logs_filter_mask_and_never_show_names(officer, programme, make_beneficiary):
@@ -134,7 +143,8 @@ def test_logs_filter_mask_and_never_show_names(officer, programme, make_benefici
     assert "LOG-1" in html and "LOG-2" not in html
     assert "Mariama" not in html and "+221771234567" not in html and "+22177***4567" in html
     detail = officer.get(f"/distribution/logs/{d1.pk}/").content.decode()
-    assert "no_sms_route" in detail and "Mariama" not in detail and "+221771234567" not in detail
+    assert "Pas de route SMS pour ce pays" in detail and "no_sms_route" not in detail  # in words, not codes
+    assert "Mariama" not in detail and "+221771234567" not in detail
 
 
 def test_logs_export_link_carries_the_filters_and_streams_with_the_session(officer, programme, make_beneficiary):

@@ -48,9 +48,14 @@ def test_send_refused_for_an_opted_out_beneficiary_is_explained(sandbox_settings
 def test_google_wallet_from_the_tab_shows_the_link(sandbox_settings, admin, programme, make_beneficiary):
     _, program = programme
     b = make_beneficiary(program)
-    html = admin.post(f"/beneficiaries/{b.pk}/send/", {"channel": "google_wallet"}).content.decode()
+    resp = admin.post(f"/beneficiaries/{b.pk}/send/", {"channel": "google_wallet"})
+    assert resp.status_code == 302  # post/redirect/get: a reload never issues the pass again
+    html = admin.get(resp["Location"]).content.decode()
     assert 'id="wallet-url"' in html and "/google/gp/v/save/" in html
     assert Delivery.objects.get(beneficiary=b, channel="google_wallet").status == "sent"
+    again = admin.get(resp["Location"]).content.decode()
+    assert Delivery.objects.filter(beneficiary=b, channel="google_wallet").count() == 1
+    assert 'id="wallet-url"' not in again  # the link is shown once; the history keeps the delivery
 
 
 def test_bulk_summary_counts_what_will_and_will_not_be_sent(sandbox_settings, admin, programme, make_beneficiary):
@@ -70,10 +75,12 @@ def test_bulk_summary_counts_what_will_and_will_not_be_sent(sandbox_settings, ad
         start = html.index(f'id="sum-{name}">') + len(f'id="sum-{name}">')
         return int(html[start:html.index("<", start)])
 
-    assert cell("selected") == 10 and cell("opted-out") == 1 and cell("no-phone") == 1 and cell("sendable") == 8
+    assert cell("selected") == 10 and cell("opted-out") == 1 and cell("no-phone") == 1 and cell("sendable") == 7
     assert cell("outside-sms") == 1
     assert ">SN</th><td class=\"num\">6</td><td class=\"num\">6</td>" in html  # one part each
     assert ">CI</th><td class=\"num\">1</td>" in html
+    assert "une unité contient 160 caractères" in html and "« GSM-7 uniquement » est activé" in html
+    assert "Cette distribution nécessite 7 unités au total." in html
     assert not Batch.objects.exists()  # nothing starts before the confirmation
 
 

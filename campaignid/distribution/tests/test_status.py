@@ -23,7 +23,7 @@ def test_transitions_only_move_forward(current, new, allowed):
 
 
 def _delivery(status="pending"):
-    return Delivery(status=status, channel="whatsapp")
+    return Delivery(status=status, channel="whatsapp", created_at=T0 - timedelta(hours=1))
 
 
 def test_read_without_delivered_fills_delivered_time():

@@ -46,6 +46,19 @@ def test_first_run_creates_demo_admin_once():
     assert program.code_prefix == "DKR-VAC" and Beneficiary.objects.filter(program=program).count() >= 5
 
 
+@pytest.mark.django_db
+def test_the_demo_programme_sms_costs_one_unit_without_rewriting_its_name():
+    from campaignid.channels.orange_sms import segments
+
+    bootstrap()
+    program = Program.objects.get()
+    assert segments.analyse(program.name)[1].encoding == "gsm7"  # no em dash forcing UCS-2
+    text = program.template_for("sms").format(first_name="Moussa", programme_name=program.name,
+                                              verification_url="https://cards.example.org/c/DKR-VAC-XXXXXXXX?k=" +
+                                              "x" * 22)
+    assert segments.analyse(text)[1].segments == 1
+
+
 def _settings_in_subprocess(env_extra: dict, tmp_path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "CAMPAIGNID_ENCRYPTION_KEYS")}
     env.update({"CAMPAIGNID_DATA_DIR": str(tmp_path)}, **env_extra)

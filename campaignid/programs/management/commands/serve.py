@@ -40,6 +40,7 @@ class Command(BaseCommand):
                 f"First run: demo administrator created.\n  user: admin\n  password: {password}\n"
                 "  (shown once; change it in the dashboard)"))
         env = self._child_env(host, port)
+        self._warn_public_url(env, host, port)
         children = []
         if settings.CAMPAIGNID_SANDBOX and not no_sandbox:
             sandbox = urlparse(settings.SANDBOX_URL)
@@ -80,6 +81,7 @@ class Command(BaseCommand):
         env.setdefault("DJANGO_SETTINGS_MODULE", "campaignid.settings")
         env.setdefault("CAMPAIGNID_DATA_DIR", str(settings.DATA_DIR))
         base = f"http://{host}:{port}"
+        env["CAMPAIGNID_HOST"], env["CAMPAIGNID_PORT"] = host, str(port)  # the children's default public URL
         # The sandboxes call the service back (signed WhatsApp statuses, Orange receipts).
         env.setdefault("SANDBOX_WHATSAPP_WEBHOOK_URL", f"{base}/webhooks/whatsapp")
         env.setdefault("SANDBOX_ORANGE_DR_URL", f"{base}/webhooks/orange-sms/sandbox")
@@ -89,6 +91,14 @@ class Command(BaseCommand):
             metrics_dir.mkdir(parents=True)
             env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         return env
+
+    def _warn_public_url(self, env: dict, host: str, port: int) -> None:
+        from campaignid.programs.checks import public_url_problem
+
+        public = env.get("CAMPAIGNID_PUBLIC_URL")
+        problem = public_url_problem(public, host, port) if public else ""
+        if problem:
+            self.stderr.write(self.style.WARNING(problem))
 
     def _spawn(self, name: str, args: list[str] | None, env: dict, gunicorn: list[str] | None = None):
         if gunicorn is not None:
