@@ -70,7 +70,7 @@ def test_programme_user_manages_only_its_own_tokens(client, make_org, django_use
     user = django_user_model.objects.create_user("agent", password="pw-123456789")
     Membership.objects.create(user=user, organisation=org, role=Membership.PROGRAMME_USER)
     client.force_login(user)
-    page = client.post("/settings/tokens/", {"name": "agent phone"})
+    page = client.post("/settings/tokens/", {"name": "agent phone"}, follow=True)
     assert page.status_code == 200 and ApiToken.objects.get(name="agent phone").user == user
     assert "boss token" not in page.content.decode()
 
