@@ -100,11 +100,23 @@ def _sig_structure(protected: bytes, payload: bytes) -> bytes:
     return cbor2.dumps(["Signature1", protected, b"", payload])
 
 
+def _raw_signature(private_key: ec.EllipticCurvePrivateKey, protected: bytes, payload: bytes) -> bytes:
+    r, s = decode_dss_signature(private_key.sign(_sig_structure(protected, payload), _ECDSA))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def sign_document(payload: bytes, private_key: ec.EllipticCurvePrivateKey, kid: bytes, content_type: str) -> bytes:
+    """A COSE_Sign1 (tag 18, ES256) over any payload, e.g. the revocation list: protected header
+    ``{1: -7, 3: content type, 4: kid}``. Verified like a card token, with the same published keys."""
+    protected = cbor2.dumps({HEADER_ALG: ES256, 3: content_type, HEADER_KID: kid})
+    signature = _raw_signature(private_key, protected, payload)
+    return cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
+
+
 def sign(claims: CardClaims, private_key: ec.EllipticCurvePrivateKey, kid: bytes) -> str:
     protected = cbor2.dumps({HEADER_ALG: ES256, HEADER_KID: kid})
     payload = claims.to_cbor()
-    r, s = decode_dss_signature(private_key.sign(_sig_structure(protected, payload), _ECDSA))
-    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    signature = _raw_signature(private_key, protected, payload)
     cose = cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
     compressed = zlib.compress(cose, 9)
     body = compressed if len(compressed) < len(cose) else cose
@@ -194,7 +206,19 @@ def _unwrap(token: str) -> bytes:
 
 
 def _parse(token: str) -> _Parsed:
-    raw = _unwrap(token)
+    return _parse_cose(_unwrap(token))
+
+
+def verify_document(cose: bytes, key_ring) -> bytes:
+    """The payload of a COSE_Sign1 document signed by an accepted key; ``TokenError`` otherwise."""
+    parsed = _parse_cose(cose)
+    keys, known = key_ring.candidates(parsed.kid)
+    if not _signature_ok(keys, parsed):
+        raise TokenError("bad_signature" if known else "unknown_key", "The document's signature is not ours.")
+    return parsed.payload
+
+
+def _parse_cose(raw: bytes) -> _Parsed:
     try:
         obj = cbor2.loads(raw)
         if isinstance(obj, cbor2.CBORTag):

@@ -6,6 +6,8 @@ app_name = "verification"
 
 urlpatterns = [
     path(".well-known/jwks.json", views.jwks, name="jwks"),
+    path(".well-known/revocations", views.revocation_list, name="revocations"),
+    path(".well-known/verification-rules", views.verification_rules, name="rules"),
     path("c/", views.lookup, name="lookup"),
     path("c/<str:code>", views.card_page, name="card"),
     path("c/<str:code>/card.png", views.card_image, name="card_image"),

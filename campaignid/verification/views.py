@@ -22,6 +22,7 @@ from campaignid.cards import service as cards
 from campaignid.cards.card_image import local_date
 from campaignid.cards.keys import key_ring
 
+from . import revocations, rules
 from .ratelimit import over_limit
 from .service import check_card
 
@@ -132,3 +133,23 @@ def jwks(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(key_ring().jwks())
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def _cose(body: bytes, max_age: int) -> HttpResponse:
+    response = HttpResponse(body, content_type="application/cose")
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def revocation_list(request: HttpRequest) -> HttpResponse:
+    """The signed revocation list (``?since=<version>`` for a delta); format in ``revocations.py``."""
+    since = request.GET.get("since", "")
+    return _cose(revocations.document(int(since) if since.isdigit() else None), 60)
+
+
+@require_GET
+def verification_rules(request: HttpRequest) -> HttpResponse:
+    """The signed rule set per programme; format in ``rules.py``."""
+    return _cose(rules.document(), 300)
