@@ -38,7 +38,8 @@ def site(live_server, monkeypatch, settings):
 
 def open_verifier(chromium, url, viewport=PHONE):
     """A fresh browser profile that loads the verifier once online, then goes offline."""
-    context = chromium.new_context(viewport=viewport, locale="fr-FR", service_workers="allow")
+    context = chromium.new_context(viewport=viewport, locale="fr-FR", service_workers="allow",
+                                  bypass_csp=True)  # only so that axe-core can be injected
     page = context.new_page()
     page.goto(f"{url}/verify/")
     page.wait_for_selector("body[data-ready=yes]")
@@ -125,13 +126,22 @@ def test_a_list_past_its_expiry_cannot_confirm_a_valid_card_but_still_shows_a_re
 
 
 def test_the_qr_url_opens_the_verifier_offline_and_checks_the_fragment(chromium, site, program):
-    card = service.issue_card(people(program, 1)[0])[0]
+    import datetime as dt
+    program.options = {"card_birth_year": True}
+    program.save()
+    person = people(program, 1)[0]
+    person.date_of_birth = dt.date(1987, 6, 1)
+    person.save()
+    card = service.issue_card(person)[0]
     context, page = open_verifier(chromium, site)
     try:
         page.goto(service.qr_text(card))  # what a phone camera app opens
         page.wait_for_selector("#result[data-status]")
         assert page.get_attribute("#result", "data-status") == "valid"
         assert "#" not in page.url  # the token leaves the address bar
+        assert "Année de naissance" in page.inner_text("#result") and "1987" in page.inner_text("#result")
+        serious = [v for v in support.axe_violations(page) if v["impact"] in ("serious", "critical")]
+        assert serious == []
         page.check("#log-keep")
         assert upload(page, card_image(card)) == "valid"
         with page.expect_download() as download:
