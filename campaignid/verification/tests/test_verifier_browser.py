@@ -150,3 +150,29 @@ def test_the_qr_url_opens_the_verifier_offline_and_checks_the_fragment(chromium,
         assert rows[0] == '"time","card_code","result"' and rows[1].endswith(f'"{card.code}","valid"')
     finally:
         context.close()
+
+
+def test_update_now_fetches_a_delta_and_a_card_revoked_since_shows_revoked_offline(chromium, site, program):
+    first, later = (service.issue_card(p)[0] for p in people(program, 2))
+    later_png = card_image(later)
+    service.revoke_card(first)
+    context = chromium.new_context(viewport=PHONE, locale="fr-FR", service_workers="allow")
+    page = context.new_page()
+    try:
+        page.goto(f"{site}/verify/")
+        page.wait_for_selector("body[data-ready=yes]")
+        version = page.evaluate("CIDApp.state.revocations.version")
+        service.revoke_card(later)
+        asked = []
+        page.on("request", lambda r: asked.append(r.url) if "revocations" in r.url else None)
+        page.click("#update")
+        page.wait_for_function("v => CIDApp.state.revocations.version > v", arg=version)
+        assert any(f"since={version}" in url for url in asked)  # a delta, not the whole list again
+        context.set_offline(True)
+        page.reload()  # the list is rebuilt from the cached full list and the delta
+        page.wait_for_selector("body[data-ready=yes]")
+        assert page.evaluate("CIDApp.state.revocations.version") > version
+        assert upload(page, later_png) == "revoked"
+        assert upload(page, card_image(first)) == "revoked"
+    finally:
+        context.close()

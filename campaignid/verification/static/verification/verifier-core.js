@@ -226,6 +226,33 @@
       values: riceDecode(doc.get("gcs"), doc.get("n"), doc.get("k")), exceptions};
   }
 
+  /** A delta (``?since=<version>``) applied to a loaded list: a new list, or VerifyError when it does not
+      follow it. A full list answered instead (the server's choice) replaces it. */
+  async function applyRevocationDelta(list, bytes, keys) {
+    const parsed = parseCose(bytes);
+    if (parsed.contentType !== "application/cid-revocations+cbor") throw new VerifyError("malformed");
+    const doc = cborDecode(await verifyCose(parsed, keys));
+    if (doc.get("typ") !== "cid-revocations" || doc.get("bits") !== 28) throw new VerifyError("malformed");
+    if (doc.has("gcs")) return loadRevocations(bytes, keys);
+    if (doc.get("since") !== list.version) throw new VerifyError("malformed");
+    const add = doc.get("add"), view = new DataView(add.buffer, add.byteOffset, add.byteLength);
+    const added = new Uint32Array(add.length / 4);
+    for (let i = 0; i < added.length; i++) added[i] = view.getUint32(i * 4);
+    const merged = new Uint32Array(list.values.length + added.length);
+    let i = 0, j = 0, n = 0;
+    while (i < list.values.length || j < added.length) {
+      const a = i < list.values.length ? list.values[i] : Infinity, b = j < added.length ? added[j] : Infinity;
+      const v = a <= b ? a : b;
+      if (a === v) i++;
+      if (b === v) j++;
+      merged[n++] = v;
+    }
+    const x = doc.get("x"), exceptions = new Set();
+    for (let k = 0; k + 8 <= x.length; k += 8) exceptions.add(hex(x.subarray(k, k + 8)));
+    return {version: doc.get("ver"), issuedAt: doc.get("iat"), expiresAt: doc.get("exp"),
+      values: merged.subarray(0, n), exceptions};
+  }
+
   async function isRevoked(list, code) {
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", enc.encode("CID-REVOKED:" + code)));
     const short = ((digest[0] << 20) | (digest[1] << 12) | (digest[2] << 4) | (digest[3] >> 4)) >>> 0;
@@ -287,6 +314,6 @@
     return {...out, status: "valid"};
   }
 
-  global.CIDVerifier = {check, importKeys, loadRevocations, loadRules, isRevoked, unwrap, parseCose,
+  global.CIDVerifier = {check, importKeys, loadRevocations, applyRevocationDelta, loadRules, isRevoked, unwrap, parseCose,
     digitsDecode, b45decode, riceDecode, VerifyError};
 })(typeof self !== "undefined" ? self : this);

@@ -35,6 +35,10 @@
     else state.rules = await V.loadRules(bytes, state.keys);
   }
 
+  const MAX_DELTAS = 30;  // then a full list again
+  const deltaKey = (n) => URLS.list + "?delta=" + n;
+  const FRESH = URLS.list + "?fresh";
+
   async function fromCache() {
     const cache = await caches.open(DATA_CACHE);
     for (const kind of ["keys", "list", "rules"]) {
@@ -45,6 +49,48 @@
         state.fetched[kind] = Number(hit.headers.get("X-Fetched-At")) || 0;
       } catch (e) { console.warn("cached " + kind + " refused", e); }
     }
+    const deltas = Number(localStorage.getItem("cid-list-deltas") || 0);
+    for (let n = 0; n < deltas && state.revocations; n++) {
+      const hit = await cache.match(deltaKey(n));
+      if (!hit) break;
+      state.revocations = await V.applyRevocationDelta(state.revocations, new Uint8Array(await hit.arrayBuffer()), state.keys);
+    }
+    const fresh = state.revocations && await cache.match(FRESH);
+    if (fresh) {
+      try {
+        state.revocations = await V.applyRevocationDelta(state.revocations, new Uint8Array(await fresh.arrayBuffer()), state.keys);
+      } catch (e) { /* it followed an older state */ }
+    }
+  }
+
+  async function fetchBytes(url) {
+    const response = await fetch(url, {cache: "no-store"});
+    if (!response.ok) throw new Error(url + " " + response.status);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  /** The list: a delta since the version held (small on a slow link), or the full list. */
+  async function updateList(cache, now) {
+    const deltas = Number(localStorage.getItem("cid-list-deltas") || 0);
+    const headers = {headers: {"X-Fetched-At": String(now)}};
+    if (state.revocations && deltas < MAX_DELTAS) {
+      const bytes = await fetchBytes(URLS.list + "?since=" + state.revocations.version);
+      const next = await V.applyRevocationDelta(state.revocations, bytes, state.keys);
+      if (next.version === state.revocations.version) {
+        await cache.put(FRESH, new Response(bytes, headers));  // nothing new: only a later expiry
+      } else {
+        await cache.put(deltaKey(deltas), new Response(bytes, headers));
+        await cache.delete(FRESH);
+        localStorage.setItem("cid-list-deltas", String(deltas + 1));
+      }
+      state.revocations = next;
+      return;
+    }
+    const bytes = await fetchBytes(URLS.list);
+    state.revocations = await V.loadRevocations(bytes, state.keys);
+    await cache.put(URLS.list, new Response(bytes, headers));
+    await cache.delete(FRESH);
+    localStorage.setItem("cid-list-deltas", "0");
   }
 
   async function update() {
@@ -52,15 +98,15 @@
     status.textContent = t("updating");
     try {
       const cache = await caches.open(DATA_CACHE);
-      for (const kind of ["keys", "list", "rules"]) {
-        const response = await fetch(URLS[kind], {cache: "no-store"});
-        if (!response.ok) throw new Error(kind + " " + response.status);
-        const bytes = new Uint8Array(await response.arrayBuffer());
-        await load(kind, bytes);  // refuses a list or rules whose signature does not verify
-        const now = Math.floor(Date.now() / 1000);
+      const now = Math.floor(Date.now() / 1000);
+      for (const kind of ["keys", "rules"]) {
+        const bytes = await fetchBytes(URLS[kind]);
+        await load(kind, bytes);  // refuses rules whose signature does not verify
         state.fetched[kind] = now;
         await cache.put(URLS[kind], new Response(bytes, {headers: {"X-Fetched-At": String(now)}}));
       }
+      await updateList(cache, now);
+      state.fetched.list = now;
       status.textContent = t("updated_ok");
     } catch (e) {
       status.textContent = t("update_failed");
