@@ -1,5 +1,6 @@
 """The offline verifier in a real browser (Playwright driving Debian's chromium) against a live server:
-loaded once, then with the network off, it verifies card images uploaded as files: a card signed by our
+loaded once, then with the network off, it verifies card images uploaded as files (and one held in front
+of chromium's fake camera): a card signed by our
 Python signer is valid; a revoked one shows revoked; a list past its expiry gives "cannot confirm"; a card
 from an unknown key and a tampered card are refused; revoked then reissued is right for both cards.
 
@@ -176,3 +177,37 @@ def test_update_now_fetches_a_delta_and_a_card_revoked_since_shows_revoked_offli
         assert upload(page, card_image(first)) == "revoked"
     finally:
         context.close()
+
+
+def y4m_of(png: bytes, path) -> None:
+    """A still video (YUV4MPEG2, 4:2:0) of a card image, for chromium's fake camera."""
+    import io
+
+    from PIL import Image
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    width, height = image.width // 2 * 2, image.height // 2 * 2
+    y, u, v = image.resize((width, height)).convert("YCbCr").split()
+    frame = y.tobytes() + u.resize((width // 2, height // 2)).tobytes() + v.resize((width // 2, height // 2)).tobytes()
+    header = f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode()
+    path.write_bytes(header + b"".join(b"FRAME\n" + frame for _ in range(3)))
+
+
+def test_the_camera_reads_a_card_held_in_front_of_it(chromium, site, program, tmp_path):
+    card = service.issue_card(people(program, 1)[0])[0]
+    video = tmp_path / "card.y4m"
+    y4m_of(card_image(card), video)
+    args = support.CHROMIUM_ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                                    f"--use-file-for-fake-video-capture={video}"]
+    browser = chromium.browser_type.launch(executable_path=support.CHROMIUM, headless=True, args=args)
+    try:
+        context = browser.new_context(viewport=PHONE, locale="fr-FR", permissions=["camera"])
+        page = context.new_page()
+        page.goto(f"{site}/verify/")
+        page.wait_for_selector("body[data-ready=yes]")
+        context.set_offline(True)
+        page.click("#scan")
+        page.wait_for_selector("#result[data-status]", timeout=20000)
+        assert page.get_attribute("#result", "data-status") == "valid"
+        assert page.is_hidden("#video")  # the camera stops once a card is read
+    finally:
+        browser.close()
