@@ -211,3 +211,17 @@ def test_the_camera_reads_a_card_held_in_front_of_it(chromium, site, program, tm
         assert page.is_hidden("#video")  # the camera stops once a card is read
     finally:
         browser.close()
+
+
+def test_without_downloaded_keys_it_cannot_confirm_rather_than_call_a_card_forged(chromium, site, program):
+    card = service.issue_card(people(program, 1)[0])[0]
+    context = chromium.new_context(viewport=PHONE, locale="fr-FR")
+    page = context.new_page()
+    try:
+        page.route("**/.well-known/**", lambda route: route.abort())  # the first download never arrives
+        page.goto(f"{site}/verify/")
+        page.wait_for_selector("body[data-ready=yes]")
+        assert upload(page, card_image(card)) == "cannot_confirm"
+        assert "connectez-vous" in page.inner_text("#result-hint")
+    finally:
+        context.close()

@@ -289,8 +289,9 @@
     } catch (e) {
       return {status: "invalid", reason: e.reason || "malformed"};
     }
+    if (!state.keys || !state.keys.length) return {status: "cannot_confirm", reason: "keys_missing"};
     try {
-      claims = claimsOf(await verifyCose(parsed, state.keys || []));
+      claims = claimsOf(await verifyCose(parsed, state.keys));
     } catch (e) {
       return {status: e.reason === "unknown_key" ? "unknown_issuer" : "invalid", reason: e.reason || "malformed"};
     }
