@@ -23,6 +23,7 @@ from django.utils import timezone
 from campaignid.programs.models import Program
 
 from .models import Card
+from .qr import qr_text
 from .render import RENDER_VERSION, CardFace, Look, render_png
 
 log = logging.getLogger("campaignid.cards")
@@ -56,7 +57,7 @@ def card_face(card: Card) -> CardFace:
         look=card_look(card.program), holder_name=card.display_name, card_code=card.code,
         issued_on=local_date(card.issued_at, card.program),
         expires_on=local_date(card.expires_at or card.issued_at, card.program),
-        token=card.token, verify_hint=f"{host}/c/{card.code}", revoked=card.status == Card.REVOKED,
+        token=qr_text(card), verify_hint=f"{host}/c/{card.code}", revoked=card.status == Card.REVOKED,
     )
 
 

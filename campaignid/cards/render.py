@@ -30,7 +30,7 @@ QUIET_ZONE = 4  # modules
 WHITE, INK, GREY, RED = (255, 255, 255), (0, 0, 0), (95, 99, 104), (190, 30, 45)
 TEMPLATE_COLOURS = 176
 RAMP_SIZE = 24
-RENDER_VERSION = 1  # bump when the layout changes: cached PNGs are then regenerated
+RENDER_VERSION = 2  # bump when the layout changes: cached PNGs are then regenerated
 
 LABELS = {
     "fr": {"holder": "Titulaire", "code": "N° de carte", "issued": "Délivrée le", "expires": "Valable jusqu'au",

@@ -26,11 +26,14 @@ from .card_image import card_png, card_png_path, drop_cached_png  # noqa: F401 -
 from .imaging import clean_text
 from .keys import key_ring
 from .models import Card, CardEvent
+from .qr import qr_text, qr_url  # noqa: F401 - part of this module's interface
 
 log = logging.getLogger("campaignid.cards")
 
 VALID, REVOKED, EXPIRED = "valid", "revoked", "expired"
 NAME_MAX = 64  # characters of the holder's name in the token and on the card
+NAME_MAX_BYTES = 80  # and UTF-8 bytes: with an issuer and a QR URL of up to 40 characters each, the QR stays
+#                      within version 13 at ECC M (tested in cards/tests/test_qr_url.py)
 CODE_ATTEMPTS = 8
 _wallet_link: Callable[[Card], str | None] | None = None
 _change_hooks: list[Callable[[Card], None]] = []
@@ -38,9 +41,15 @@ _change_hooks: list[Callable[[Card], None]] = []
 
 # --- names, links ------------------------------------------------------------------------------------
 def display_name(beneficiary: Beneficiary) -> str:
-    """The name printed on the card and signed in its token (NFC, single spaces, at most 64 characters)."""
+    """The name printed on the card and signed in its token (NFC, single spaces, at most 64 characters and
+    80 UTF-8 bytes, cut with an ellipsis)."""
     name = clean_text(f"{beneficiary.first_name} {beneficiary.last_name}")
-    return name if len(name) <= NAME_MAX else name[: NAME_MAX - 1].rstrip() + "…"
+    if len(name) <= NAME_MAX and len(name.encode()) <= NAME_MAX_BYTES:
+        return name
+    name = name[: NAME_MAX - 1]
+    while len(name.encode()) > NAME_MAX_BYTES - 3:  # the ellipsis is 3 bytes
+        name = name[:-1]
+    return name.rstrip() + "…"
 
 
 def issuer() -> str:
@@ -149,10 +158,18 @@ def _lock(beneficiary: Beneficiary) -> Beneficiary:
     return beneficiary
 
 
-def _sign(program: Program, code: str, name: str, issued: datetime, expires: datetime) -> tuple[str, str]:
+def signed_birth_year(program: Program, beneficiary: Beneficiary) -> int | None:
+    """The year of birth signed in the token, when the programme option ``card_birth_year`` is on."""
+    if not (program.options or {}).get("card_birth_year") or beneficiary.date_of_birth is None:
+        return None
+    return beneficiary.date_of_birth.year
+
+
+def _sign(program: Program, beneficiary: Beneficiary, code: str, name: str, issued: datetime,
+          expires: datetime) -> tuple[str, str]:
     ring = key_ring()
     claims = token.CardClaims(issuer(), int(issued.timestamp()), int(expires.timestamp()), code,
-                              program.dhis2_program_uid, name)
+                              program.dhis2_program_uid, name, signed_birth_year(program, beneficiary))
     return token.sign(claims, ring.signing_key, ring.signing_kid), ring.signing_kid_text
 
 
@@ -165,7 +182,7 @@ def _create(beneficiary: Beneficiary, actor: str, kind: str, details: dict) -> C
         code = codes.new_code(program.code_prefix)
         if Card.objects.filter(code=code).exists():
             continue
-        signed, kid = _sign(program, code, name, issued, expires)
+        signed, kid = _sign(program, beneficiary, code, name, issued, expires)
         try:
             with transaction.atomic():
                 card = Card.objects.create(
@@ -283,7 +300,7 @@ def _create_many(beneficiaries: list[Beneficiary], actor: str) -> dict[int, Card
     cards = []
     for b, code in zip(beneficiaries, pool, strict=False):
         name = display_name(b)
-        signed, kid = _sign(program, code, name, issued, expires)
+        signed, kid = _sign(program, b, code, name, issued, expires)
         cards.append(Card(program=program, beneficiary=b, code=code, holder_key=secrets.token_urlsafe(16),
                           display_name=name, token=signed, key_id=kid, issued_at=issued, expires_at=expires))
     with transaction.atomic():

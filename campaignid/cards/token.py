@@ -3,12 +3,21 @@
 Same container and transport as the EU Digital COVID Certificate / WHO HCERT, with our own context prefix
 and a private claim, so that generic certificate scanners do not misreport our cards::
 
-    token     = "CID1:" + Base45(zlib(cose) if that is shorter, else cose)
+    token     = "CID1:" + Base45(body)              the bare form, read by verifier apps
+    qr text   = <short URL> + "#" + Digits(body)       the URL form printed in the QR: any camera app opens
+                                                       the verifier, which reads the fragment on the device
+    body      = zlib(cose) if that is shorter, else cose
     cose      = COSE_Sign1, CBOR tag 18: [protected, {}, payload, signature]
     protected = bstr of CBOR {1: -7 (ES256), 4: kid (bstr)}
     payload   = bstr of CBOR {1: iss (text), 6: iat (int, Unix seconds), 4: exp (int),
-                              -260: {"v": 1, "c": card code, "p": DHIS2 programme UID, "n": name on the card}}
+                              -260: {"v": 1, "c": card code, "p": DHIS2 programme UID, "n": name on the card,
+                                      "y": year of birth (only when the programme signs it)}}
     signature = 64 bytes r || s, ECDSA P-256 / SHA-256 over CBOR ["Signature1", protected, b"", payload]
+
+``Digits`` writes each group of 7 bytes as a 17-digit big-endian number (a last group of 1…6 bytes as
+3, 5, 8, 10, 13 or 15 digits): 2.43 digits per byte, which the QR numeric mode packs at 8.1 bits per byte
+(Base45 in alphanumeric mode: 8.25), and only digits, so the fragment is URL-safe. The URL goes in a byte
+segment of its own and the digits in a numeric segment (zxing-cpp picks the segments).
 
 A zlib stream starts with byte 0x78, a tagged COSE_Sign1 with 0xD2: decoders tell them apart. The token is
 Base45 plus ``:``, all in the QR alphanumeric character set. The phone number is never in the token.
@@ -62,12 +71,15 @@ class CardClaims:
     card_code: str
     programme_uid: str
     name: str
+    birth_year: int | None = None
 
     def expired(self, now: float) -> bool:
         return now >= self.expires_at
 
     def to_cbor(self) -> bytes:
         card = {"v": SCHEMA_VERSION, "c": self.card_code, "p": self.programme_uid, "n": self.name}
+        if self.birth_year is not None:
+            card["y"] = self.birth_year
         return cbor2.dumps({CLAIM_ISS: self.issuer, CLAIM_IAT: self.issued_at, CLAIM_EXP: self.expires_at,
                             CLAIM_CARD: card})
 
@@ -75,9 +87,10 @@ class CardClaims:
     def from_cbor(cls, payload: bytes) -> CardClaims:
         data = cbor2.loads(payload)
         card = data[CLAIM_CARD]
-        claims = cls(data[CLAIM_ISS], data[CLAIM_IAT], data[CLAIM_EXP], card["c"], card["p"], card.get("n", ""))
-        if not (isinstance(claims.issued_at, int) and isinstance(claims.expires_at, int)):
-            raise ValueError("iat and exp must be integers")
+        claims = cls(data[CLAIM_ISS], data[CLAIM_IAT], data[CLAIM_EXP], card["c"], card["p"], card.get("n", ""),
+                     card.get("y"))
+        if not all(isinstance(v, int) for v in (claims.issued_at, claims.expires_at, claims.birth_year or 0)):
+            raise ValueError("iat, exp and the year of birth must be integers")
         if not all(isinstance(v, str) for v in (claims.issuer, claims.card_code, claims.programme_uid, claims.name)):
             raise ValueError("iss, card code, programme and name must be text")
         return claims
@@ -87,11 +100,23 @@ def _sig_structure(protected: bytes, payload: bytes) -> bytes:
     return cbor2.dumps(["Signature1", protected, b"", payload])
 
 
+def _raw_signature(private_key: ec.EllipticCurvePrivateKey, protected: bytes, payload: bytes) -> bytes:
+    r, s = decode_dss_signature(private_key.sign(_sig_structure(protected, payload), _ECDSA))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def sign_document(payload: bytes, private_key: ec.EllipticCurvePrivateKey, kid: bytes, content_type: str) -> bytes:
+    """A COSE_Sign1 (tag 18, ES256) over any payload, e.g. the revocation list: protected header
+    ``{1: -7, 3: content type, 4: kid}``. Verified like a card token, with the same published keys."""
+    protected = cbor2.dumps({HEADER_ALG: ES256, 3: content_type, HEADER_KID: kid})
+    signature = _raw_signature(private_key, protected, payload)
+    return cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
+
+
 def sign(claims: CardClaims, private_key: ec.EllipticCurvePrivateKey, kid: bytes) -> str:
     protected = cbor2.dumps({HEADER_ALG: ES256, HEADER_KID: kid})
     payload = claims.to_cbor()
-    r, s = decode_dss_signature(private_key.sign(_sig_structure(protected, payload), _ECDSA))
-    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    signature = _raw_signature(private_key, protected, payload)
     cose = cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
     compressed = zlib.compress(cose, 9)
     body = compressed if len(compressed) < len(cose) else cose
@@ -115,6 +140,42 @@ def b45encode(data: bytes) -> bytes:
     return out + singles[data[-1]][:2] if len(data) & 1 else out
 
 
+DIGITS_PER_BYTES = (0, 3, 5, 8, 10, 13, 15, 17)  # digits for a group of 0..7 bytes
+BYTES_PER_DIGITS = {d: n for n, d in enumerate(DIGITS_PER_BYTES)}
+
+
+def digits_encode(data: bytes) -> str:
+    """Bytes as decimal digits, 7 bytes to 17 digits (see the module docstring)."""
+    out = []
+    for start in range(0, len(data), 7):
+        group = data[start:start + 7]
+        out.append(str(int.from_bytes(group, "big")).zfill(DIGITS_PER_BYTES[len(group)]))
+    return "".join(out)
+
+
+def digits_decode(text: str) -> bytes:
+    if not text.isascii() or not text.isdigit():
+        raise ValueError("not digits")
+    out = bytearray()
+    for start in range(0, len(text), 17):
+        group = text[start:start + 17]
+        size = BYTES_PER_DIGITS.get(len(group))
+        if size is None:
+            raise ValueError("a digit group has an impossible length")
+        out += int(group).to_bytes(size, "big")  # OverflowError when the group is too big: malformed
+    return bytes(out)
+
+
+def body_of(token: str) -> bytes:
+    """The Base45-decoded body of a bare token (zlib or COSE bytes)."""
+    return base45.b45decode(token[len(PREFIX):])
+
+
+def url_form(token: str, url: str) -> str:
+    """The QR text of a bare token: ``url#digits``. ``url`` is the verifier's short address."""
+    return f"{url}#{digits_encode(body_of(token))}"
+
+
 @dataclass(frozen=True)
 class _Parsed:
     kid: bytes
@@ -127,24 +188,37 @@ def _unwrap(token: str) -> bytes:
     if not isinstance(token, str) or not token.strip():
         raise TokenError("malformed", "The token is empty.")
     token = token.strip()
-    if not token.startswith(PREFIX):
-        raise TokenError("wrong_prefix", f"A CampaignID card token starts with {PREFIX!r}.")
+    url_like = "#" in token and "://" in token.split("#", 1)[0]
+    if not token.startswith(PREFIX) and not url_like:
+        raise TokenError("wrong_prefix", f"A CampaignID card token starts with {PREFIX!r} or is a verifier URL.")
     if len(token) > MAX_TOKEN_LENGTH:
         raise TokenError("malformed", "The token is too long.")
     try:
-        raw = base45.b45decode(token[len(PREFIX):])
+        raw = body_of(token) if token.startswith(PREFIX) else digits_decode(token.rsplit("#", 1)[1])
         if raw[:1] == b"\x78":
             inflater = zlib.decompressobj()
             raw = inflater.decompress(raw, MAX_COSE_BYTES)
             if inflater.unconsumed_tail:
                 raise ValueError("inflated token too large")
     except Exception as exc:  # any decoding failure of untrusted input is "malformed"
-        raise TokenError("malformed", "The token is not valid Base45 / zlib data.") from exc
+        raise TokenError("malformed", "The token is not valid Base45 / digits / zlib data.") from exc
     return raw
 
 
 def _parse(token: str) -> _Parsed:
-    raw = _unwrap(token)
+    return _parse_cose(_unwrap(token))
+
+
+def verify_document(cose: bytes, key_ring) -> bytes:
+    """The payload of a COSE_Sign1 document signed by an accepted key; ``TokenError`` otherwise."""
+    parsed = _parse_cose(cose)
+    keys, known = key_ring.candidates(parsed.kid)
+    if not _signature_ok(keys, parsed):
+        raise TokenError("bad_signature" if known else "unknown_key", "The document's signature is not ours.")
+    return parsed.payload
+
+
+def _parse_cose(raw: bytes) -> _Parsed:
     try:
         obj = cbor2.loads(raw)
         if isinstance(obj, cbor2.CBORTag):

@@ -7,11 +7,16 @@ minus the name: status, programme, code and dates. French by default; ``?lang=en
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import cache_control
@@ -21,6 +26,7 @@ from campaignid.cards import service as cards
 from campaignid.cards.card_image import local_date
 from campaignid.cards.keys import key_ring
 
+from . import revocations, rules
 from .ratelimit import over_limit
 from .service import check_card
 
@@ -130,4 +136,74 @@ def jwks(request: HttpRequest) -> JsonResponse:
     """The public keys that sign cards (RFC 7517 JWK set), for offline verifier apps."""
     response = JsonResponse(key_ring().jwks())
     response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _cose(body: bytes, max_age: int) -> HttpResponse:
+    response = HttpResponse(body, content_type="application/cose")
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def revocation_list(request: HttpRequest) -> HttpResponse:
+    """The signed revocation list (``?since=<version>`` for a delta); format in ``revocations.py``."""
+    since = request.GET.get("since", "")
+    return _cose(revocations.document(int(since) if since.isdigit() else None), 60)
+
+
+@require_GET
+def verification_rules(request: HttpRequest) -> HttpResponse:
+    """The signed rule set per programme; format in ``rules.py``."""
+    return _cose(rules.document(), 300)
+
+
+# --- the offline verifier (/verify/, and /v: the short address printed in the card's QR) --------------
+VERIFIER_STATIC = ("verification/verifier.css", "verification/vendor/jsQR.js", "verification/verifier-i18n.js",
+                   "verification/verifier-core.js", "verification/verifier.js", "verification/icon-192.png",
+                   "verification/icon-512.png")
+VERIFIER_SCOPE = "/v"  # covers /v and /verify/
+
+
+def _shell_version() -> str:
+    digest = hashlib.sha256()
+    for name in VERIFIER_STATIC:
+        path = finders.find(name)
+        digest.update(Path(path).read_bytes() if path else name.encode())
+    return digest.hexdigest()[:12]
+
+
+@require_GET
+def verifier(request: HttpRequest) -> HttpResponse:
+    """The verifier app: works offline once loaded; the token in the URL fragment never reaches us."""
+    response = render(request, "verification/verify.html", {"scope": VERIFIER_SCOPE})
+    response["Permissions-Policy"] = "camera=(self), microphone=(), geolocation=(), payment=()"
+    response["Cache-Control"] = "no-cache"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def verifier_worker(request: HttpRequest) -> HttpResponse:
+    pages = [reverse("verification:verifier"), reverse("verification:verifier_short")]
+    files = pages[:1] + [static(name) for name in VERIFIER_STATIC] + [reverse("verification:manifest")]
+    context = {"version": _shell_version(), "files": json.dumps(files), "pages": json.dumps(pages)}
+    response = render(request, "verification/verifier-sw.js", context, content_type="text/javascript")
+    response["Service-Worker-Allowed"] = VERIFIER_SCOPE
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def verifier_manifest(request: HttpRequest) -> JsonResponse:
+    manifest = {
+        "name": "CampaignID — vérifier une carte / check a card", "short_name": "Vérifier",
+        "start_url": reverse("verification:verifier"), "scope": VERIFIER_SCOPE, "display": "standalone",
+        "background_color": "#f4f5f7", "theme_color": "#0b5f56", "lang": "fr",
+        "icons": [{"src": static(f"verification/icon-{n}.png"), "sizes": f"{n}x{n}", "type": "image/png"}
+                  for n in (192, 512)],
+    }
+    response = JsonResponse(manifest, content_type="application/manifest+json")
+    response["Cache-Control"] = "no-cache"
     return response

@@ -32,6 +32,11 @@ PUBLIC = {
     "card": "the holder's card page (its code is on the card)", "card_image": "the holder's card image",
     "openapi-json": "API description", "openapi-view": "API documentation", "api-root": "API root",
     "verify": "offline-verifiable token check, no personal data beyond the card",
+    "revocations": "the signed revocation list (hashed card codes) for offline verifiers",
+    "rules": "the signed verification rules per programme (programme names and rule parameters)",
+    "verifier": "the offline verifier app (no data: it checks cards on the device)",
+    "verifier_short": "the short address printed in card QR codes (the same app)",
+    "service_worker": "the verifier app's service worker", "manifest": "the verifier app's manifest",
 }
 DASHBOARD_METHODS = ("get", "post")
 REMOTE = {"REMOTE_ADDR": "203.0.113.7"}  # an anonymous caller comes from elsewhere, not the operator's loopback

@@ -24,9 +24,15 @@ def _b64url(text: str) -> bytes:
 
 
 def offline_verify(qr_text: str, jwks: dict) -> dict:
-    """What a verifier app does with a cached JWK set: no private key, no server, no project code."""
-    assert qr_text.startswith("CID1:")
-    data = base45.b45decode(qr_text[5:])
+    """What a verifier app does with a cached JWK set: no private key, no server, no project code.
+    Reads both QR forms: the bare ``CID1:`` token and the verifier URL with the digits in the fragment."""
+    if qr_text.startswith("CID1:"):
+        data = base45.b45decode(qr_text[5:])
+    else:
+        digits = qr_text.split("#", 1)[1]
+        groups = [digits[i:i + 17] for i in range(0, len(digits), 17)]
+        sizes = {3: 1, 5: 2, 8: 3, 10: 4, 13: 5, 15: 6, 17: 7}
+        data = b"".join(int(g).to_bytes(sizes[len(g)], "big") for g in groups)
     if data[:1] == b"\x78":
         data = zlib.decompress(data)
     protected, _unprotected, payload, signature = cbor2.loads(data).value
@@ -61,7 +67,8 @@ def issued(api, beneficiary):
 def test_qr_from_the_png_verifies_with_the_published_key_and_gives_the_card_code(api, client, issued):
     png = b"".join(api.get(f"/api/v1/cards/{issued['card_code']}.png").streaming_content)
     scanned = scan_png(png)
-    assert scanned.text == issued["token"]
+    assert scanned.text.startswith("http://127.0.0.1:8000/v#")  # any camera app opens the verifier
+    assert scanned.text.split("#", 1)[1].isdigit()
     assert scanned.ec_level == "M"
     assert scanned.symbology_identifier == "]Q1"  # model 2 QR code
 
@@ -70,6 +77,7 @@ def test_qr_from_the_png_verifies_with_the_published_key_and_gives_the_card_code
     assert claims[-260]["c"] == issued["card_code"]
     assert claims[-260]["p"] == "IpHINAT79UW"
     assert claims[4] > claims[6]
+    assert claims == offline_verify(issued["token"], jwks)  # the bare token holds the same signed claims
 
     answer = verify(client, scanned.text).json()
     assert answer["status"] == "valid" and answer["card_code"] == issued["card_code"]
@@ -188,3 +196,38 @@ def test_tokens_signed_before_a_key_rotation_still_verify(client, monkeypatch, i
     keys.reset()
     assert verify(client, issued["token"]).json()["status"] == "valid"
     assert len(client.get("/.well-known/jwks.json").json()["keys"]) == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("https://example.org/v#", "malformed"), ("https://example.org/v#12a4", "malformed"),
+     ("https://example.org/v#1234", "malformed"),  # 4 digits: no group of bytes has that length
+     ("https://example.org/v#999", "malformed"),  # 999 does not fit in one byte
+     ("https://example.org/v#" + "1" * 5000, "malformed")],
+)
+def test_a_broken_verifier_url_is_invalid_not_a_crash(client, text, reason):
+    assert verify(client, text).json()["status"] == "invalid"
+    assert verify(client, text).json()["reason"] == reason
+
+
+@pytest.mark.django_db
+def test_the_url_form_and_the_bare_token_both_verify_and_a_changed_digit_does_not(client, issued):
+    from campaignid.cards import service
+    card = Card.objects.get(code=issued["card_code"])
+    url = service.qr_text(card)
+    assert verify(client, url).json()["status"] == "valid"
+    assert verify(client, issued["token"]).json()["status"] == "valid"  # cards already issued keep verifying
+    digits_at = url.index("#") + 1
+    for position in range(digits_at + 3, len(url), 37):
+        changed = url[:position] + ("0" if url[position] != "0" else "1") + url[position + 1:]
+        assert verify(client, changed).json()["status"] == "invalid", position
+
+
+@pytest.mark.django_db
+def test_the_qr_prefix_is_configurable_and_any_prefix_still_verifies(client, issued, monkeypatch):
+    from campaignid.cards import service
+    monkeypatch.setenv("CARD_QR_URL", "https://cid.sn/v")
+    url = service.qr_text(Card.objects.get(code=issued["card_code"]))
+    assert url.startswith("https://cid.sn/v#")
+    assert verify(client, url).json()["status"] == "valid"
