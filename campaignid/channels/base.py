@@ -94,6 +94,7 @@ class CardView:
     primary_colour: str = "#0B5F56"
     logo_url: str = ""
     status: str = "valid"
+    qr_text: str = ""  # what the card's QR holds (a verifier link carrying the token); "" = the bare token
 
     def png_bytes(self) -> bytes:
         return self.png() if callable(self.png) else self.png

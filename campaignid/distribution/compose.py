@@ -89,7 +89,7 @@ def card_of(card, beneficiary=None, program=None) -> CardView:
         expires_at=local_date(card.expires_at, program) if card.expires_at else None, token=card.token,
         png=lambda: cards.card_png(card), verification_url=cards.verification_url(card),
         holder_url=cards.holder_url(card), primary_colour=program.primary_colour,
-        logo_url="", status=cards.card_status(card),
+        logo_url="", status=cards.card_status(card), qr_text=cards.qr_text(card),
     )
 
 

@@ -113,7 +113,7 @@ def generic_object(config: WalletConfig, card: CardView, language: str) -> dict[
         "cardTitle": localized(card.programme_name, lang),
         "subheader": localized(labels["holder"], lang),
         "header": localized(card.display_name or card.code, lang),
-        "barcode": {"type": "QR_CODE", "value": card.token, "alternateText": card.code,
+        "barcode": {"type": "QR_CODE", "value": card.qr_text or card.token, "alternateText": card.code,
                     "renderEncoding": "UTF_8"},
         "hexBackgroundColor": colour,
         "validTimeInterval": interval,

@@ -62,7 +62,8 @@ def test_single_link_issues_the_card_and_its_pass_and_logs_a_delivery(wallet_san
     object_id = f"{ISSUER}.campaignid.{card.code}"
     assert claims["payload"]["genericObjects"] == [{"id": object_id, "classId": f"{ISSUER}.campaignid.IpHINAT79UW"}]
     obj = stored_object(wallet_sandbox, object_id)
-    assert obj["barcode"]["value"] == card.token and obj["header"]["defaultValue"]["value"] == card.display_name
+    assert obj["barcode"]["value"] == cards.qr_text(card)  # the pass's QR opens the verifier, like the card's
+    assert obj["header"]["defaultValue"]["value"] == card.display_name
     d = Delivery.objects.get(card=card)
     assert (d.channel, d.status, d.provider_message_id, d.recipient, d.recipient_masked) == (
         "google_wallet", "sent", object_id, "", "")
