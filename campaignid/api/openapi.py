@@ -64,9 +64,9 @@ ERRORS: dict[tuple[str, str], dict[int, list[str]]] = {
                                             422: ["no_enrollments", "too_many_enrollments"]},
     ("get", "/dhis2/google-wallet/{enrollment_id}"): {
         404: ["beneficiary_not_found", "programme_not_found"],
-        409: ["beneficiary_inactive", "ambiguous_enrollment", "channel_not_configured"],
+        409: ["beneficiary_inactive", "ambiguous_enrollment"],
         429: ["wallet_rate_limited"], 502: ["wallet_<failure category>"],
-        503: ["channel_paused", "wallet_provider_down"], 504: ["wallet_timeout"]},
+        503: ["channel_not_configured", "channel_paused", "wallet_provider_down"], 504: ["wallet_timeout"]},
     ("post", "/api/v1/tokens"): {404: ["programme_not_found"]},
     ("delete", "/api/v1/tokens/{token_id}"): {404: ["token_not_found"]},
     ("post", "/dhis2/test-connection"): DHIS2,

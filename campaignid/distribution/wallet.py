@@ -32,6 +32,7 @@ from campaignid.lib.errors import (
     Conflict,
     DomainError,
     Invalid,
+    NotConfigured,
     NotFound,
     ProviderRefused,
     ProviderThrottled,
@@ -60,9 +61,13 @@ def refusal(exc: SendError) -> DomainError:
 
 
 def _account(program: Program) -> str:
+    """The programme's wallet account; the documented wallet endpoints answer 503 when it is not set up."""
     from .service import check_channel_ready
 
-    return check_channel_ready(KIND, program)
+    try:
+        return check_channel_ready(KIND, program)
+    except NotConfigured as exc:
+        raise Unavailable(exc.code, exc.message) from exc
 
 
 def _create(pairs: list[tuple[Beneficiary, Card]], accounts: dict[int, str], batch: Batch | None) -> list[Delivery]:
