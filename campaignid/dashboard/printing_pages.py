@@ -16,6 +16,8 @@ from campaignid.lib.errors import DomainError
 
 from .common import api_error_text, member_view
 
+CAMERA_POLICY = "camera=(self), microphone=(), geolocation=(), payment=()"
+
 
 def batch_context(batch) -> dict:
     """What the batch page shows of its print deliveries (nothing when it has none)."""
@@ -46,7 +48,9 @@ def handover(request: HttpRequest, scope) -> HttpResponse:
         else:
             _record_one(request, scope)
         return redirect("dashboard:handover")
-    return render(request, "dashboard/handover.html", {"page": "handover", "recent": _recent(scope)})
+    response = render(request, "dashboard/handover.html", {"page": "handover", "recent": _recent(scope)})
+    response["Permissions-Policy"] = CAMERA_POLICY  # the only page that may open the camera
+    return response
 
 
 def _record_one(request: HttpRequest, scope) -> None:

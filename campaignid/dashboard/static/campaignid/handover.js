@@ -55,15 +55,26 @@
       .catch(function () { say(form.dataset.nocamera); });
   });
 
+  function decodeImage(image, width, height) {
+    var text = decode(image, width, height);
+    if (text) { submit(text); } else { say(form.dataset.notfound); }
+  }
+
+  // No blob: URL (the page's Content-Security-Policy allows images from 'self' and data: only).
   document.getElementById("scan-image").addEventListener("change", function (event) {
     var file = event.target.files && event.target.files[0];
     if (!file) { return; }
-    var image = new Image();
-    image.onload = function () {
-      var text = decode(image, image.naturalWidth, image.naturalHeight);
-      URL.revokeObjectURL(image.src);
-      if (text) { submit(text); } else { say(form.dataset.notfound); }
+    if (window.createImageBitmap) {
+      window.createImageBitmap(file).then(function (bitmap) { decodeImage(bitmap, bitmap.width, bitmap.height); },
+                                          function () { say(form.dataset.notfound); });
+      return;
+    }
+    var reader = new FileReader();
+    reader.onload = function () {
+      var image = new Image();
+      image.onload = function () { decodeImage(image, image.naturalWidth, image.naturalHeight); };
+      image.src = reader.result;
     };
-    image.src = URL.createObjectURL(file);
+    reader.readAsDataURL(file);
   });
 }());
