@@ -114,3 +114,25 @@ def test_a_reprint_is_a_new_recorded_attempt_on_a_new_sheet(printed):
     assert copy.events.get(kind="created").details["reprint_of"] == original.pk
     assert copy.card_id == original.card_id
     assert len(printing.sheet_files(Scope(org), batch.pk)) == 3
+
+
+def test_whatsapp_falls_back_to_print_for_numbers_not_on_whatsapp(sandbox_settings, inline_queue, make_org,
+                                                                 make_beneficiary, tmp_path, monkeypatch):
+    from campaignid.distribution.service import create_distribution
+    from campaignid.sandbox.testing import control
+
+    monkeypatch.setenv("PRINT_SPOOL_DIR", str(tmp_path))
+    org, program = make_org(options={"quiet_hours": None})
+    mobile = make_beneficiary(program, phone="+221775550001", enrollment_id="M0", org_unit="OU_A")
+    landline = make_beneficiary(program, phone="+221338220001", enrollment_id="F0", org_unit="OU_A",
+                                org_unit_name="CSI Avele")
+    control(sandbox_settings, "/graph/config", {"not_on_whatsapp_mode": "sync"})
+    batch = create_distribution(Scope(org), programme=program.dhis2_program_uid, channels=["whatsapp", "print"],
+                                selection={}, message=None, scheduled_at=None, options={}, actor="test")
+    failed = Delivery.objects.get(batch=batch, beneficiary=landline, channel="whatsapp")
+    printed = Delivery.objects.get(fallback_of=failed)
+    assert (failed.error_category, printed.channel, printed.status) == ("not_on_whatsapp", "print", "sent")
+    assert printed.card_id == failed.card_id and printed.recipient == ""
+    assert not Delivery.objects.filter(batch=batch, beneficiary=mobile, channel="print").exists()
+    (_name, sheet), = printing.sheet_files(Scope(org), batch.pk)
+    assert decode_pdf(sheet) == [printed.card.token]
