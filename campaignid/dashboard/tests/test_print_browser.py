@@ -176,3 +176,24 @@ def test_the_camera_reads_a_printed_card_and_records_the_hand_over(world):
         assert target.events.get(kind="status", status="delivered").details["handover"] == "scan"
     finally:
         _close(pw, browser)
+
+
+def test_hand_overs_typed_without_network_are_kept_and_sent_when_back_online(world):
+    first, second = world["deliveries"][2], world["deliveries"][3]
+    pw, browser, page = _session((), world)
+    try:
+        page.context.set_offline(True)
+        for d in (first, second):
+            page.fill("#code", d.card.code)
+            page.click("#scan-form button[type=submit]")
+        page.wait_for_selector("#scan-status:has-text('Pas de réseau : 2 remises')")
+        assert Delivery.objects.filter(batch=world["batch"], status="delivered").count() == 0
+        page.context.set_offline(False)
+        page.wait_for_function("() => !window.localStorage.getItem('campaignid.handover.queue') || "
+                               "window.localStorage.getItem('campaignid.handover.queue') === '[]'")
+        page.wait_for_load_state()
+        for d in (first, second):
+            d.refresh_from_db()
+            assert d.status == "delivered"
+    finally:
+        _close(pw, browser)

@@ -24,10 +24,47 @@
     return found && found.data ? found.data : null;
   }
 
+  // Offline queue: a hand-over recorded without network waits in this phone's storage and is sent when the
+  // connection comes back (each one is a plain form post, as if typed again).
+  var KEY = "campaignid.handover.queue";
+  function queue() { try { return JSON.parse(window.localStorage.getItem(KEY) || "[]"); } catch (e) { return []; } }
+  function save(items) { window.localStorage.setItem(KEY, JSON.stringify(items)); }
+  function showQueue() {
+    var n = queue().length;
+    if (n) { say(form.dataset.queued.replace("{n}", n)); }
+  }
+  function keep(code, kind) {
+    var items = queue();
+    items.push({ code: code, how: kind });
+    save(items);
+    field.value = "";
+    showQueue();
+  }
+  function sync() {
+    var items = queue();
+    if (!items.length || !navigator.onLine) { return; }
+    var token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+    var item = items[0];
+    var body = new URLSearchParams({ csrfmiddlewaretoken: token, code: item.code, how: item.how });
+    window.fetch(form.action || window.location.href, { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        save(queue().slice(1));
+        if (queue().length) { sync(); } else { window.location.reload(); }
+      })
+      .catch(function () { showQueue(); });
+  }
+  window.addEventListener("online", sync);
+
+  form.addEventListener("submit", function (event) {
+    if (!navigator.onLine) { event.preventDefault(); keep(field.value, how.value); }
+  });
+
   function submit(text) {
     field.value = text;
     how.value = "scan";
     if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
+    if (!navigator.onLine) { keep(text, "scan"); return; }
     say(form.dataset.found);
     form.submit();
   }
@@ -77,4 +114,6 @@
     };
     reader.readAsDataURL(file);
   });
+  showQueue();
+  sync();
 }());
