@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(trans
 PASSWORD = "pw-Handover-2026"
 PHONE = {"width": 390, "height": 844}
 DPI = 200
+_saved_env: list[str | None] = []
 
 
 def _in_thread(fn):
@@ -98,6 +99,7 @@ def _browser(args=()):
     support.require_browser()
     from playwright.sync_api import sync_playwright
 
+    _saved_env.append(os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE"))
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     pw = sync_playwright().start()
     browser = pw.chromium.launch(executable_path=support.CHROMIUM, headless=True,
@@ -126,7 +128,11 @@ def _session(args, world, permissions=()):
 def _close(pw, browser):
     browser.close()
     pw.stop()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    previous = _saved_env.pop()  # another module's browser fixture may have set it: leave it as it was
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 def test_a_photo_of_a_printed_card_marks_it_handed_over_in_logs_and_csv(world):
