@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaignid.lib.crypto import EncryptedJSONField
 
-CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet")]
+CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet"), ("print", _("Print"))]
 
 
 class ChannelConfig(models.Model):

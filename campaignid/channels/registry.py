@@ -12,6 +12,7 @@ MODULES = {
     "whatsapp": "campaignid.channels.whatsapp",
     "sms": "campaignid.channels.orange_sms",
     "google_wallet": "campaignid.channels.google_wallet",
+    "print": "campaignid.channels.print",
 }
 
 

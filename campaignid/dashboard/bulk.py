@@ -20,7 +20,7 @@ from campaignid.distribution import messages as templates
 from campaignid.distribution.models import Batch
 from campaignid.lib.errors import DomainError
 
-from . import bulk_summary, people
+from . import bulk_summary, people, printing_pages
 from .common import api_error_text, is_htmx, member_view, program_of, query_string
 
 CHANNEL_CHOICES = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet")]
@@ -175,7 +175,8 @@ def batch_detail(request: HttpRequest, scope, batch_id: str) -> HttpResponse:
     context = {"page": "distribution", "batch": batch, "progress": progress,
                "eta_reasons": (progress.get("eta_reason") or "").split(","),
                "active": batch.state in ACTIVE,
-               "counts": [(s, getattr(batch, s)) for s in ("pending", "sent", "delivered", "read", "failed")]}
+               "counts": [(s, getattr(batch, s)) for s in ("pending", "sent", "delivered", "read", "failed")],
+               **printing_pages.batch_context(batch)}
     if is_htmx(request):
         return render(request, "dashboard/_batch_progress.html", context)
     if "whatsapp" in batch.channels:

@@ -26,7 +26,8 @@ from campaignid.lib.errors import DomainError
 from . import dhis2_panel, integration_forms, webhooks
 from .common import api_error_text, manager_view
 
-TITLES = {"whatsapp": "WhatsApp", "sms": "SMS (Orange)", "google_wallet": "Google Wallet"}
+TITLES = {"whatsapp": "WhatsApp", "sms": "SMS (Orange)", "google_wallet": "Google Wallet",
+          "print": gettext_lazy("Print")}
 # Secrets that are pasted as a whole file rather than typed.
 LONG_SECRETS = {"service_account_json"}
 LABELS = {

@@ -15,7 +15,7 @@ from .common import PAGE_SIZE, member_view, query_string
 from .labels import category_label
 
 FILTERS = ("channel", "status", "date_from", "date_to", "programme", "beneficiary", "batch")
-CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet")]
+CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet"), ("print", _("Print"))]
 
 
 def form_values(data) -> dict[str, str]:

@@ -18,7 +18,7 @@ from .common import member_view, program_of
 from .labels import category_label
 
 PERIODS = (7, 30, 90)
-CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet")]
+CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet"), ("print", _("Print"))]
 REACHED = {"sent": ("sent", "delivered", "read"), "delivered": ("delivered", "read"), "read": ("read",),
            "failed": ("failed",)}
 

@@ -1,7 +1,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import beneficiaries, bulk, costs_pages, inbox, integrations, logs_pages, overview, tokens, views, wa_templates
+from . import (
+    beneficiaries,
+    bulk,
+    costs_pages,
+    inbox,
+    integrations,
+    logs_pages,
+    overview,
+    printing_pages,
+    tokens,
+    views,
+    wa_templates,
+)
 from .audit_pages import audit_page
 from .login import LoginView
 
@@ -23,7 +35,10 @@ urlpatterns = [
     path("distribution/start/", bulk.bulk_start, name="bulk_start"),
     path("distribution/batches/<str:batch_id>/", bulk.batch_detail, name="batch"),
     path("distribution/batches/<str:batch_id>/<str:action>/", bulk.batch_control, name="batch_control"),
+    path("distribution/batches/<str:batch_id>/sheets.pdf", printing_pages.sheets_download, name="batch_sheets"),
     path("distribution/logs/", logs_pages.logs_page, name="logs"),
+    path("distribution/logs/<int:pk>/reprint/", printing_pages.reprint, name="reprint"),
+    path("handover/", printing_pages.handover, name="handover"),
     path("distribution/logs/<int:pk>/", logs_pages.delivery_page, name="delivery"),
     path("settings/integrations/", integrations.integrations, name="integrations"),
     path("settings/integrations/dhis2/<str:action>/", integrations.dhis2_action, name="dhis2_action"),

@@ -69,8 +69,8 @@ class Selection(Schema):
 
 class DistributionIn(Schema):
     programme: str = Field(..., description="DHIS2 programme UID")
-    channel: Literal["whatsapp", "sms", "google_wallet"] | None = None
-    channels: list[Literal["whatsapp", "sms", "google_wallet"]] | None = Field(
+    channel: Literal["whatsapp", "sms", "google_wallet", "print"] | None = None
+    channels: list[Literal["whatsapp", "sms", "google_wallet", "print"]] | None = Field(
         None, description="Ordered fallback list, e.g. [\"whatsapp\", \"sms\"]")
     selection: Selection = Field(default_factory=Selection)
     message: str | None = Field(None, max_length=1000)
@@ -157,7 +157,7 @@ def control_distribution(request: HttpRequest, batch_id: str, action: Literal["p
 
 
 class LogFilter(Schema):
-    channel: Literal["whatsapp", "sms", "google_wallet"] | None = None
+    channel: Literal["whatsapp", "sms", "google_wallet", "print"] | None = None
     status: Literal["pending", "sent", "delivered", "read", "failed"] | None = None
     date_from: str | None = Field(None, description="ISO date or date-time (created at or after)")
     date_to: str | None = Field(None, description="ISO date or date-time (created at or before)")

@@ -66,6 +66,8 @@ def variables(d: Delivery) -> dict[str, str]:
     out = {"first_name": b.first_name, "last_name": b.last_name, "programme_name": program.name,
            "card_code": card.code if card else "", "verification_url": cards.holder_url(card) if card else "",
            "issue_date": "", "expiry_date": ""}
+    out.update(org_unit=b.org_unit, org_unit_name=b.org_unit_name, household=str(b.attributes.get("household") or ""),
+               org_unit_path=str(b.attributes.get("org_unit_path") or b.org_unit_name))  # print sheets sort on these
     if card:
         out["issue_date"] = format_date(local_date(card.issued_at, program), lang)
         out["expiry_date"] = format_date(local_date(card.expires_at, program), lang) if card.expires_at else ""

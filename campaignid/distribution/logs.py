@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import CharField, F, Func, Q, QuerySet, Value
+from django.db.models import Case, CharField, F, Func, Q, QuerySet, Value, When
 from django.utils.dateparse import parse_datetime
 
 from .models import Delivery
@@ -24,7 +24,12 @@ COLUMNS = [
     ("programme", "program__dhis2_program_uid"), ("campaign", "program__code_prefix"),
     ("enrollment_id", "beneficiary__enrollment_id"), ("card_code", "card__code"), ("batch_id", "batch_id"),
     ("attempts", "attempts"), ("error_code", "error_code"), ("error_category", "error_category"),
+    ("channel_status", "channel_status"),
 ]
+# What the status means on the channel: a printed card is "printed", then "handed over" at the session.
+CHANNEL_STATUS = Case(When(channel="print", status="sent", then=Value("printed")),
+                      When(channel="print", status__in=("delivered", "read"), then=Value("handed_over")),
+                      default=F("status"), output_field=CharField())
 
 
 class FilterError(ValueError):
@@ -115,7 +120,7 @@ def csv_rows(qs: QuerySet[Delivery], chunk: int = 2000, delimiter: str = ",") ->
     writer = csv.writer(_Echo(), delimiter=delimiter)
     yield writer.writerow([name for name, _ in COLUMNS])
     fields = [f for _, f in COLUMNS]
-    qs = qs.order_by("-created_at", "-id")
+    qs = qs.annotate(channel_status=CHANNEL_STATUS).order_by("-created_at", "-id")
     last = None
     while True:
         part = qs
@@ -147,7 +152,7 @@ def _copy_rows(qs: QuerySet[Delivery], delimiter: str = ",") -> Iterator[str]:
     iso = {f"{f}__iso": Func(F(f), Value(ISO_FORMAT), function="to_char", output_field=CharField())
            for f in TIMESTAMPS}
     fields = [f"{f}__iso" if f in TIMESTAMPS else f for _, f in COLUMNS]
-    values = qs.annotate(**iso).order_by("-created_at", "-id").values_list(*fields)
+    values = qs.annotate(**iso, channel_status=CHANNEL_STATUS).order_by("-created_at", "-id").values_list(*fields)
     sql, params = values.query.sql_with_params()
     yield csv.writer(_Echo(), delimiter=delimiter).writerow([name for name, _ in COLUMNS])
     options = "FORMAT csv" + (", DELIMITER ';'" if delimiter == ";" else "")

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaignid.lib.ids import new_id
 
-CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet")]
+CHANNELS = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet"), ("print", _("Print"))]
 
 
 def batch_id() -> str:

@@ -19,7 +19,7 @@ from campaignid.programs.service import find_beneficiary
 from . import dispatch, engine, messages, pauses, text_plan
 from .models import Batch, Delivery, DeliveryEvent, Status
 
-CHANNELS = ("whatsapp", "sms", "google_wallet")
+CHANNELS = ("whatsapp", "sms", "google_wallet", "print")
 
 
 def _check_template(message: str | None) -> None:
