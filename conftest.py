@@ -10,6 +10,20 @@ from campaignid.sandbox.server import SandboxThread
 from campaignid.sandbox.testing import control as sandbox_control
 
 
+def _remove_stale_test_database():
+    """A test database left by an interrupted run (a killed worker process) can leave its ``-wal`` and
+    ``-shm`` files behind: SQLite would apply that old journal to the newly created test database and
+    answer "disk I/O error". Remove this process's test database files before they are created again."""
+    import os
+    from pathlib import Path
+
+    data = Path(os.environ.get("CAMPAIGNID_DATA_DIR", "var")).resolve()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    name = "test.sqlite3" + (f"_{worker}" if worker else "")
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        (data / (name + suffix)).unlink(missing_ok=True)
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, request):
     """Test users need no slow key derivation. Provider callbacks are applied inside the webhook request
@@ -144,6 +158,7 @@ def inline_queue(settings):
 
 # --- the fault suite's one-line summaries (tests/faults) ---------------------------------------------
 def pytest_sessionstart(session):
+    _remove_stale_test_database()
     if hasattr(session.config, "workerinput"):
         return
     from tests.faults.harness import summary_file
