@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,9 @@ def receipt(request_id: str, number: str, status: str) -> dict:
                                                                          "href": href}]}}}
 
 
+READ_FILE = "import sys; sys.stdout.buffer.write(open(sys.argv[1], 'rb').read())"
+
+
 def database_dump() -> str:
     """Every row of every table as stored (raw SQL: encrypted fields stay encrypted), and the SQLite files."""
     rows = []
@@ -53,10 +58,13 @@ def database_dump() -> str:
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
             rows.append(str(cursor.fetchall()))
     if connection.vendor == "sqlite":
+        # Read by another process: closing a descriptor of the database file in this process would drop every
+        # POSIX lock SQLite holds on it here, and a worker process could then reset the WAL under our feet.
         for suffix in ("", "-wal"):
             path = Path(str(connection.settings_dict["NAME"]) + suffix)
             if path.exists():
-                rows.append(path.read_bytes().decode("latin-1"))
+                read = subprocess.run([sys.executable, "-c", READ_FILE, str(path)], capture_output=True, check=True)
+                rows.append(read.stdout.decode("latin-1"))
     return "\n".join(rows)
 
 
