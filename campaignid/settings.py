@@ -193,6 +193,7 @@ LOGOUT_REDIRECT_URL = "dashboard:login"
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["campaignid.formats"]  # English dates ISO, never month-first
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

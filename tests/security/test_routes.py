@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 # Route name → why anyone may call it. Everything else must refuse an anonymous caller.
 PUBLIC = {
     "health": "load-balancer probe, no data",
+    "favicon": "the site icon browsers ask for",
     "set_language": "language switch",
     "login": "the login form", "logout": "ends the session",
     "webhook_whatsapp": "authenticated by Meta's X-Hub-Signature-256",

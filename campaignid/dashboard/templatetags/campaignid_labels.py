@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django import template
 
-from campaignid.distribution.models import NOT_SENT_CATEGORIES
+from campaignid.distribution.models import CHANNELS, NOT_SENT_CATEGORIES
 
-from ..labels import CATEGORIES as CATEGORY_CODES
-from ..labels import category_label, detail_label, event_label, source_label
+from ..labels import category_label, detail_label, event_label, source_label, sync_status_label, value_label
 
 register = template.Library()
+CHANNEL_NAMES = dict(CHANNELS)
 
 
 @register.filter
@@ -24,28 +24,13 @@ def not_sent(category_code: str) -> bool:
     return category_code in NOT_SENT_CATEGORIES
 
 
-@register.filter
-def event(code: str) -> str:
-    return event_label(code)
+# Stored codes shown by their label: event kinds, sources, detail keys and values, DHIS2 sync statuses.
+for _name, _label in (("event", event_label), ("source", source_label), ("detail_key", detail_label),
+                      ("detail_value", value_label), ("sync_status", sync_status_label)):
+    register.filter(_name, _label)
 
 
 @register.filter
-def source(code: str) -> str:
-    return source_label(code)
-
-
-@register.filter
-def detail_key(code: str) -> str:
-    return detail_label(code)
-
-
-@register.filter
-def detail_value(value) -> str:
-    """A detail's value in words: booleans as yes / no, failure categories by their label."""
-    from django.utils.translation import gettext as _
-
-    if value is True:
-        return _("yes")
-    if value is False:
-        return _("no")
-    return category_label(value) if isinstance(value, str) and value in CATEGORY_CODES else str(value)
+def channel(code: str) -> str:
+    """A channel by its name (WhatsApp, SMS, Google Wallet, Impression)."""
+    return str(CHANNEL_NAMES.get(code, code))
