@@ -14,9 +14,8 @@ from campaignid.programs.models import Membership
 from . import browser_support as support
 from . import realistic
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True),
-              pytest.mark.xfail(reason="batch heading, batch, tokens and audit tables still wider than 390 px; "
-                                       "logs table scrolls at 1280 px: layout fixes pending", strict=False)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1280, "height": 900}
