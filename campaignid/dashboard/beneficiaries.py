@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from campaignid.cards import service as cards
 from campaignid.distribution import service
 from campaignid.distribution import wallet as wallet_service
-from campaignid.distribution.models import Delivery
+from campaignid.distribution.models import CHANNELS, Delivery
 from campaignid.lib.errors import DomainError
 
 from . import compose_preview, people
@@ -27,7 +27,8 @@ from .common import PAGE_SIZE, api_error_text, is_htmx, keep_once, member_view, 
 def beneficiary_list(request: HttpRequest, scope) -> HttpResponse:
     program = program_of(request)
     q, org_unit = (request.GET.get("q") or "").strip()[:100], (request.GET.get("org_unit") or "").strip()[:100]
-    context = {"page": "beneficiaries", "program": program, "q": q, "org_unit": org_unit}
+    context = {"page": "beneficiaries", "program": program, "q": q, "org_unit": org_unit,
+               "channel_columns": CHANNELS}
     if program is not None:
         matching = people.rows(scope, program, q, org_unit)
         paginator = Paginator(matching, PAGE_SIZE)

@@ -86,3 +86,20 @@ def test_logs_details_and_failure_chart_labels_are_not_cut_on_a_laptop(chromium,
     labels = page.evaluate(CUT, ".bars th, .bars td, .bar-label, .chart th")
     context.close()
     assert labels == []
+
+
+def test_ticking_says_how_many_are_ticked_and_that_the_page_is_not_all_matching(chromium, site):
+    url, session, _ = site
+    context = _context(chromium, url, session, LAPTOP, "en")
+    page = context.new_page()
+    page.goto(url + "/beneficiaries/")
+    status = page.locator("[data-ticked-count]")
+    assert status.inner_text() == "Nobody ticked on this page"
+    page.locator('input[name="ids"]').first.check()
+    assert status.inner_text() == "1 ticked on this page"
+    page.locator("#tick-all").check()
+    on_page = page.locator('input[name="ids"]').count()
+    total = int(page.locator(".toolbar [role=status]").first.inner_text().split()[0])
+    assert status.inner_text() == f"all {on_page} on this page ticked (not the {total} matching)"
+    support.screenshot(page, "layout-1280-en-beneficiaries-ticked")
+    context.close()

@@ -12,6 +12,21 @@
         form.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (c) { c.checked = box.checked; });
       });
     });
+    // How many are ticked on this page, and whether that is the whole page (never all matching).
+    document.querySelectorAll("[data-ticked-count]").forEach(function (out) {
+      var form = out.closest("form");
+      var name = out.getAttribute("data-ticked-count");
+      var boxes = function () { return form.querySelectorAll('input[type=checkbox][name="' + name + '"]'); };
+      var show = function () {
+        var all = boxes(), ticked = 0;
+        all.forEach(function (c) { if (c.checked) { ticked += 1; } });
+        var label = ticked === 0 ? "none" : (ticked === all.length && all.length > 1 ? "all" : (ticked === 1 ? "one" : "many"));
+        out.textContent = out.getAttribute("data-" + label).replace("{n}", String(ticked));
+      };
+      out.hidden = false;
+      form.addEventListener("change", show);
+      show();
+    });
     // Wallet passes in the sandbox inbox take their issuer's colour (set here: the CSP forbids inline styles).
     document.querySelectorAll("[data-colour]").forEach(function (el) {
       var colour = el.getAttribute("data-colour");
