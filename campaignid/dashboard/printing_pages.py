@@ -36,8 +36,8 @@ def sheets_download(request: HttpRequest, scope, batch_id: str) -> HttpResponse:
 
 
 def _recent(scope) -> list[Delivery]:
-    return list(scope.filter_programs(Delivery.objects.filter(channel="print", status__in=printing.HANDED))
-                .select_related("card").order_by("-delivered_at")[:10])
+    handed = scope.filter_programs(Delivery.objects.filter(channel="print", status__in=printing.HANDED))
+    return list(scope.within_units(handed, "beneficiary__").select_related("card").order_by("-delivered_at")[:10])
 
 
 @member_view("handover")

@@ -21,7 +21,7 @@ from campaignid.cards import codes
 from campaignid.cards.models import Card
 from campaignid.channels import config as channel_config
 from campaignid.channels import registry
-from campaignid.lib.errors import Conflict, NotFound
+from campaignid.lib.errors import Conflict, Forbidden, NotFound
 
 from . import intake
 from .models import Batch, Delivery, DeliveryEvent, Status
@@ -111,6 +111,9 @@ def _card_of(scope, scanned: str) -> Card:
         card = qs.filter(code=code).first() if codes.is_well_formed(code) else None
     if card is None:
         raise NotFound("card_not_found", "No card of yours matches this code.")
+    if not scope.within_units(qs.filter(pk=card.pk), "beneficiary__").exists():
+        raise Forbidden("outside_org_units", "This card belongs to a beneficiary outside your org units.",
+                        {"code": card.code})
     return card
 
 
@@ -146,7 +149,7 @@ def hand_over_list(scope, text: str) -> dict[str, list[str]]:
     for raw in dict.fromkeys(t for t in re.split(r"[\s,;]+", text or "") if t):
         try:
             _, recorded = hand_over(scope, raw, how="list")
-        except (NotFound, Conflict):
+        except (NotFound, Conflict, Forbidden):
             unknown.append(raw)
             continue
         (done if recorded else already).append(raw)
