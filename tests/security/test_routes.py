@@ -5,19 +5,15 @@ programme, role by role, over the API (bearer tokens) and the dashboard (session
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from campaignid.api.api import api
-from campaignid.cards.service import issue_card
-from campaignid.channels.models import MessageTemplate
-from campaignid.dhis2.sync import start_run
 from campaignid.distribution.cost_models import RateCard
 from campaignid.distribution.models import Batch, Delivery
-from campaignid.programs.models import ApiToken, Membership
+from campaignid.programs.models import Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -66,27 +62,10 @@ def dashboard_routes():
             if path not in ninja_paths and p.name not in ("api-root", "openapi-json", "openapi-view")]
 
 
-@pytest.fixture
-def objects(tenants, make_beneficiary):
-    """One object of each kind in organisation A's programme P2 (outside P1, the programme roles' scope)."""
-    b = make_beneficiary(tenants.p2, enrollment_id="P2-OBJ", phone="+221771114401")
-    card, _ = issue_card(b)
-    batch = Batch.objects.create(organisation=tenants.org, program=tenants.p2, channels=["sms"])
-    delivery = Delivery.objects.create(organisation=tenants.org, program=tenants.p2, beneficiary=b, card=card,
-                                       batch=batch, channel="sms", status="sent", recipient=b.phone,
-                                       recipient_masked="+22177***4401")
-    run = start_run(tenants.p2, "manual")
-    rate_card = RateCard.objects.create(organisation=tenants.org, name="2026", valid_from=date(2026, 1, 1))
-    template = MessageTemplate.objects.create(owner="200000000000001", name="campaignid_card", language="fr")
-    token = ApiToken.objects.filter(user=tenants.users["admin"]).first()
-    member = Membership.objects.get(user=tenants.users["admin"])
-    return {"beneficiary": b, "card": card, "batch": batch, "delivery": delivery, "run": run,
-            "rate_card": rate_card, "template": template, "token": token, "member": member}
-
-
 def _values(objects, name: str | None) -> dict:
     pk = {"beneficiary": objects["beneficiary"].pk, "beneficiary_preview": objects["beneficiary"].pk,
           "beneficiary_send": objects["beneficiary"].pk, "delivery": objects["delivery"].pk,
+          "delivery_sheet": objects["delivery"].pk, "reprint": objects["delivery"].pk,
           "wa_template_accept": objects["template"].pk, "rate_card": objects["rate_card"].pk,
           "rate_card_delete": objects["rate_card"].pk, "revoke_token": objects["token"].pk,
           "member": objects["member"].pk, "member_active": objects["member"].pk, "member_reset": objects["member"].pk}
