@@ -39,6 +39,7 @@ urlpatterns = [
     path("distribution/batches/<str:batch_id>/sheets.pdf", printing_pages.sheets_download, name="batch_sheets"),
     path("distribution/logs/", logs_pages.logs_page, name="logs"),
     path("distribution/logs/<int:pk>/reprint/", printing_pages.reprint, name="reprint"),
+    path("distribution/logs/<int:pk>/sheet.pdf", printing_pages.delivery_sheet, name="delivery_sheet"),
     path("handover/", printing_pages.handover, name="handover"),
     path("distribution/logs/<int:pk>/", logs_pages.delivery_page, name="delivery"),
     path("settings/integrations/", integrations.integrations, name="integrations"),

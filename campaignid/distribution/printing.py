@@ -86,6 +86,17 @@ def sheet_files(scope, batch_id: str) -> list[tuple[str, Path]]:
     return files
 
 
+def delivery_sheet(scope, delivery_id: int):
+    """(file name, open binary file) of the sheet one print delivery is on (a single send, a reprint)."""
+    d = scope.filter_programs(Delivery.objects.filter(channel=KIND, status__in=PRINTED)).filter(pk=delivery_id).first()
+    if d is None or not d.provider_message_id:
+        raise NotFound("no_sheets", "No print sheet is ready for this delivery yet.")
+    path = channel_config.build(KIND, d.organisation_id, d.program_id).sheet_path(d.provider_message_id)
+    if not path.exists():
+        raise NotFound("no_sheets", "No print sheet is ready for this delivery yet.")
+    return f"{d.provider_message_id}.pdf", open(path, "rb")  # noqa: SIM115  (FileResponse closes it)
+
+
 def download(scope, batch_id: str):
     """(file name, content type, open binary file): the PDF of a single sheet, else a ZIP of them all."""
     files = sheet_files(scope, batch_id)
