@@ -142,6 +142,8 @@ class Channel(ABC):
     """One provider account. Built from a resolved configuration mapping; cheap to construct."""
 
     kind: ClassVar[str]
+    #: False for a channel that reaches the beneficiary without a phone number (print).
+    needs_recipient: ClassVar[bool] = True
 
     def __init__(self, config: Any) -> None:
         self.config = config

@@ -71,7 +71,8 @@ def _tab_context(scope, b, channel: str, message: str, phone: str) -> dict:
         "page": "beneficiaries", "b": b, "channel": channel, "message": message, "phone": phone,
         "preview": compose_preview.render(b, channel, message, phone), "card": cards.current_card(b),
         "cards": list(b.cards.order_by("-issued_at")[:10]), "history": history,
-        "channels": [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet")],
+        "channels": [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet"),
+                     ("print", _("Print"))],
     }
 
 
@@ -123,6 +124,9 @@ def send(request: HttpRequest, scope, pk: int) -> HttpResponse:
     if d.status == "failed":
         messages.error(request, _("The provider refused the message: %(reason)s") % {
             "reason": d.error_detail or d.error_category})
+    elif d.channel == "print" and d.status != "pending":
+        messages.success(request, _("Card printed: download its sheet from the history below, then hand it over "
+                                    "at the session."))
     elif d.status == "pending":
         messages.warning(request, _("The provider asked us to retry later; the card will be sent automatically."))
     else:

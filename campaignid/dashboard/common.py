@@ -92,6 +92,9 @@ def api_error_text(exc) -> str:
         "channel_not_configured": _("This channel is not configured; an administrator can set it up in "
                                     "Settings > Integrations."),
         "beneficiary_inactive": _("This enrollment was deleted or cancelled in DHIS2."),
+        "outside_org_units": _("This card belongs to a beneficiary outside your org units: it was not recorded. "
+                               "Hand it back to the health post it was printed for."),
+        "card_not_found": _("No card of yours matches this code."),
         "invalid_state": _("The distribution is not in a state that allows this."),
         "custom_message_not_sent": _("WhatsApp would send the approved template instead of your message (this "
                                      "person has not written to you in the last 24 hours and the template has "

@@ -15,7 +15,7 @@ from campaignid.distribution.models import Delivery
 from campaignid.lib.phone import normalise
 from campaignid.programs.models import Beneficiary
 
-CHANNEL_KINDS = ("whatsapp", "sms", "google_wallet")
+CHANNEL_KINDS = ("whatsapp", "sms", "google_wallet", "print")
 
 
 @dataclass

@@ -18,3 +18,37 @@ class FrenchFirstMiddleware:
                 BROWSER_LANGUAGE_PATHS):
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+# What a health worker reaches: the hand-over page, their password, and what anyone reaches.
+HEALTH_WORKER_VIEWS = {"dashboard:handover", "dashboard:password", "dashboard:login", "dashboard:logout",
+                       "dashboard:switch_organisation", "set_language", "health"}
+OPEN_NAMESPACES = {"verification", "api"}  # public pages; the API refuses health workers itself (401)
+
+
+class HealthWorkerMiddleware:
+    """Health workers see the hand-over page and nothing else of the dashboard (deny by default: a new page
+    is closed to them until it is listed here)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is None or not request.user.is_authenticated or match.namespace in OPEN_NAMESPACES \
+                or match.view_name in HEALTH_WORKER_VIEWS:
+            return None
+        from django.shortcuts import redirect
+
+        from .common import forbidden
+        from .context import current_scope
+
+        scope = current_scope(request)
+        if scope is None or not scope.is_health_worker:
+            return None
+        if match.view_name == "dashboard:home":
+            return redirect("dashboard:handover")
+        return forbidden(request, "handover")

@@ -7,12 +7,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from campaignid.distribution import printing
 from campaignid.distribution.models import Delivery
 from campaignid.lib.errors import DomainError
+from campaignid.programs import members
 
 from .common import api_error_text, member_view
 
@@ -36,8 +38,15 @@ def sheets_download(request: HttpRequest, scope, batch_id: str) -> HttpResponse:
 
 
 def _recent(scope) -> list[Delivery]:
-    return list(scope.filter_programs(Delivery.objects.filter(channel="print", status__in=printing.HANDED))
-                .select_related("card").order_by("-delivered_at")[:10])
+    handed = scope.filter_programs(Delivery.objects.filter(channel="print", status__in=printing.HANDED))
+    return list(scope.within_units(handed, "beneficiary__").select_related("card").order_by("-delivered_at")[:10])
+
+
+def _unit_names(scope) -> list[str]:
+    """A health worker's org units by name (what the page says they may hand over)."""
+    if not scope.is_health_worker:
+        return []
+    return [name for uid, name in members.org_units(scope) if uid in (scope.org_units or ())]
 
 
 @member_view("handover")
@@ -47,8 +56,9 @@ def handover(request: HttpRequest, scope) -> HttpResponse:
             _record_list(request, scope)
         else:
             _record_one(request, scope)
-        return redirect("dashboard:handover")
-    response = render(request, "dashboard/handover.html", {"page": "handover", "recent": _recent(scope)})
+        return _next_or(request, "dashboard:handover")
+    response = render(request, "dashboard/handover.html", {"page": "handover", "recent": _recent(scope),
+                                                           "my_units": _unit_names(scope)})
     response["Permissions-Policy"] = CAMERA_POLICY  # the only page that may open the camera
     return response
 
@@ -85,4 +95,23 @@ def reprint(request: HttpRequest, scope, pk: int) -> HttpResponse:
         messages.error(request, api_error_text(exc))
         return redirect("dashboard:delivery", pk)
     messages.success(request, _("The card will be printed again (new attempt recorded)."))
-    return redirect("dashboard:delivery", copy.pk)
+    return _next_or(request, "dashboard:delivery", copy.pk)
+
+
+def _next_or(request: HttpRequest, fallback: str, *args) -> HttpResponse:
+    """Back to the page the form came from when it says so (the batch or beneficiary page), else ``fallback``."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(fallback, *args)
+
+
+@member_view("distribution")
+def delivery_sheet(request: HttpRequest, scope, pk: int) -> HttpResponse:
+    """The PDF sheet a single print send (or reprint) was printed on."""
+    try:
+        name, handle = printing.delivery_sheet(scope, pk)
+    except DomainError as exc:
+        messages.error(request, api_error_text(exc))
+        return redirect("dashboard:delivery", pk)
+    return FileResponse(handle, as_attachment=True, filename=name, content_type="application/pdf")

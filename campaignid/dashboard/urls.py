@@ -11,6 +11,7 @@ from . import (
     overview,
     printing_pages,
     tokens,
+    users,
     views,
     wa_templates,
 )
@@ -38,6 +39,7 @@ urlpatterns = [
     path("distribution/batches/<str:batch_id>/sheets.pdf", printing_pages.sheets_download, name="batch_sheets"),
     path("distribution/logs/", logs_pages.logs_page, name="logs"),
     path("distribution/logs/<int:pk>/reprint/", printing_pages.reprint, name="reprint"),
+    path("distribution/logs/<int:pk>/sheet.pdf", printing_pages.delivery_sheet, name="delivery_sheet"),
     path("handover/", printing_pages.handover, name="handover"),
     path("distribution/logs/<int:pk>/", logs_pages.delivery_page, name="delivery"),
     path("settings/integrations/", integrations.integrations, name="integrations"),
@@ -54,5 +56,11 @@ urlpatterns = [
     path("settings/tokens/", tokens.tokens, name="tokens"),
     path("settings/tokens/<int:pk>/revoke/", tokens.revoke_token, name="revoke_token"),
     path("settings/audit/", audit_page, name="audit"),
+    path("settings/users/", users.users, name="users"),
+    path("settings/users/<int:pk>/", users.member, name="member"),
+    path("settings/users/<int:pk>/active/", users.member_active, name="member_active"),
+    path("settings/users/<int:pk>/reset/", users.member_reset, name="member_reset"),
+    path("account/password/", users.PasswordChangeView.as_view(), name="password"),
+    path("set-password/<uidb64>/<token>/", users.SetPasswordView.as_view(), name="set_password"),
     path("sandbox/inbox/", inbox.sandbox_inbox, name="sandbox_inbox"),
 ]

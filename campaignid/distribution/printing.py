@@ -21,7 +21,7 @@ from campaignid.cards import codes
 from campaignid.cards.models import Card
 from campaignid.channels import config as channel_config
 from campaignid.channels import registry
-from campaignid.lib.errors import Conflict, NotFound
+from campaignid.lib.errors import Conflict, Forbidden, NotFound
 
 from . import intake
 from .models import Batch, Delivery, DeliveryEvent, Status
@@ -86,6 +86,17 @@ def sheet_files(scope, batch_id: str) -> list[tuple[str, Path]]:
     return files
 
 
+def delivery_sheet(scope, delivery_id: int):
+    """(file name, open binary file) of the sheet one print delivery is on (a single send, a reprint)."""
+    d = scope.filter_programs(Delivery.objects.filter(channel=KIND, status__in=PRINTED)).filter(pk=delivery_id).first()
+    if d is None or not d.provider_message_id:
+        raise NotFound("no_sheets", "No print sheet is ready for this delivery yet.")
+    path = channel_config.build(KIND, d.organisation_id, d.program_id).sheet_path(d.provider_message_id)
+    if not path.exists():
+        raise NotFound("no_sheets", "No print sheet is ready for this delivery yet.")
+    return f"{d.provider_message_id}.pdf", open(path, "rb")  # noqa: SIM115  (FileResponse closes it)
+
+
 def download(scope, batch_id: str):
     """(file name, content type, open binary file): the PDF of a single sheet, else a ZIP of them all."""
     files = sheet_files(scope, batch_id)
@@ -111,6 +122,9 @@ def _card_of(scope, scanned: str) -> Card:
         card = qs.filter(code=code).first() if codes.is_well_formed(code) else None
     if card is None:
         raise NotFound("card_not_found", "No card of yours matches this code.")
+    if not scope.within_units(qs.filter(pk=card.pk), "beneficiary__").exists():
+        raise Forbidden("outside_org_units", "This card belongs to a beneficiary outside your org units.",
+                        {"code": card.code})
     return card
 
 
@@ -146,7 +160,7 @@ def hand_over_list(scope, text: str) -> dict[str, list[str]]:
     for raw in dict.fromkeys(t for t in re.split(r"[\s,;]+", text or "") if t):
         try:
             _, recorded = hand_over(scope, raw, how="list")
-        except (NotFound, Conflict):
+        except (NotFound, Conflict, Forbidden):
             unknown.append(raw)
             continue
         (done if recorded else already).append(raw)

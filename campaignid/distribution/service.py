@@ -93,7 +93,9 @@ def send_card(scope, enrollment_id: str, channel: str, phone_number: str | None 
     if beneficiary.opted_out:
         raise Conflict("opted_out", "This beneficiary opted out of messages; nothing was sent.")
     _check_template(message)
-    recipient = _recipient(beneficiary, phone_number)
+    # Print needs no phone: the card goes on a sheet of the beneficiary's health post.
+    needs_phone = registry.channel_class(channel).needs_recipient
+    recipient = _recipient(beneficiary, phone_number) if needs_phone or phone_number else ""
     account = check_channel_ready(channel, beneficiary.program)
     _check_recipient(channel, recipient, beneficiary.program)
     message = custom_message(beneficiary.program, channel, message)

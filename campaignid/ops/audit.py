@@ -1,7 +1,9 @@
 """``record(...)``: write one audit event. Called from the edges (views, routers, signal receivers).
 
 Actions: ``login.ok``, ``login.failed``, ``login.locked``, ``settings.change``, ``token.create``,
-``token.revoke``, ``send``, ``distribution.start``, ``card.revoke``, ``card.reissue``, ``export``.
+``token.revoke``, ``send``, ``distribution.start``, ``card.revoke``, ``card.reissue``, ``export``,
+``member.invite``, ``member.change``, ``member.activate``, ``member.deactivate``, ``member.password_reset``,
+``password.change``, ``password.set``.
 Nothing here stores a name, a phone number or a secret: targets are identifiers, and ``details`` keys
 that look like secrets are dropped.
 """
@@ -17,7 +19,7 @@ from .models import AuditEvent
 log = logging.getLogger("campaignid.audit")
 
 ALLOWED_DETAIL_KEYS = {"status", "method", "fields", "kind", "programme", "channel", "channels", "filters",
-                       "token_name", "locked_for", "delivery_id", "batch_id", "scope"}
+                       "token_name", "locked_for", "delivery_id", "batch_id", "scope", "role"}
 
 
 def client_ip(request: HttpRequest | None) -> str:

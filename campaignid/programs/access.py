@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from campaignid.lib.crypto import hash_token
 
-from .models import ApiToken, Beneficiary, Membership, Organisation, Program
+from .models import UID_RE, ApiToken, Beneficiary, Membership, Organisation, Program
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,23 @@ class Scope:
     actor: str = ""
     user_id: int | None = None
     token_id: int | None = None
+    org_units: frozenset[str] | None = None  # health workers: the org units (and their descendants) they serve
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def can_manage_settings(self) -> bool:
         return self.role in (Membership.ADMIN, Membership.PROGRAMME_ADMIN)
+
+    @property
+    def is_health_worker(self) -> bool:
+        return self.role == Membership.HEALTH_WORKER
+
+    def within_units(self, qs: QuerySet, prefix: str = "") -> QuerySet:
+        """Narrow beneficiaries (or, with ``prefix="beneficiary__"``, anything that has one) to this caller's
+        org units; a health worker with no unit sees nothing. Others are not narrowed."""
+        if not self.is_health_worker:
+            return qs
+        return qs.filter(units_filter(self.org_units or (), prefix)) if self.org_units else qs.none()
 
     def programs(self) -> QuerySet[Program]:
         qs = Program.objects.filter(organisation=self.organisation)
@@ -38,7 +50,7 @@ class Scope:
         qs = Beneficiary.objects.filter(program__organisation=self.organisation)
         if self.program_ids is not None:
             qs = qs.filter(program_id__in=self.program_ids)
-        return qs
+        return self.within_units(qs)
 
     def filter_programs(self, qs: QuerySet, field_name: str = "program") -> QuerySet:
         """Narrow any queryset with a programme foreign key to this scope."""
@@ -48,6 +60,15 @@ class Scope:
         return qs
 
 
+def units_filter(uids, prefix: str = "") -> Q:
+    """Beneficiaries whose org unit is one of ``uids`` or lies under one (its DHIS2 path names it)."""
+    q = Q(**{f"{prefix}org_unit__in": list(uids)})
+    for uid in uids:
+        if UID_RE.match(uid):  # UIDs are letters and digits only: safe inside the pattern
+            q |= Q(**{f"{prefix}attributes__org_unit_path__regex": f"/{uid}(/|$)"})
+    return q
+
+
 def scope_for_token(clear: str) -> Scope | None:
     token = (
         ApiToken.objects.active().select_related("organisation", "user").filter(token_hash=hash_token(clear)).first()
@@ -55,7 +76,7 @@ def scope_for_token(clear: str) -> Scope | None:
     if token is None or not token.user.is_active:
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-    membership = Membership.objects.filter(user=token.user, organisation=token.organisation).first()
+    membership = Membership.objects.filter(user=token.user, organisation=token.organisation, active=True).first()
     if membership is None and not token.user.is_superuser:
         return None  # the user left the organisation: their tokens stop working with them
     program_ids = frozenset(token.programs.values_list("id", flat=True)) or None
@@ -64,11 +85,18 @@ def scope_for_token(clear: str) -> Scope | None:
         allowed = frozenset(membership.programs.values_list("id", flat=True))
         program_ids = allowed if program_ids is None else program_ids & allowed
     return Scope(token.organisation, program_ids, role, actor=f"token:{token.hint}", user_id=token.user_id,
-                 token_id=token.pk)
+                 token_id=token.pk, org_units=_units(membership))
+
+
+def _units(membership) -> frozenset[str] | None:
+    if membership is None or membership.role != Membership.HEALTH_WORKER:
+        return None
+    return frozenset(str(u) for u in membership.org_units or ())
 
 
 def memberships_of(user) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("organisation").order_by("organisation__name")
+    active = Membership.objects.filter(user=user, active=True)
+    return active.select_related("organisation").order_by("organisation__name")
 
 
 def scope_for_user(user, organisation_id: int | None = None) -> Scope | None:
@@ -86,4 +114,5 @@ def scope_for_user(user, organisation_id: int | None = None) -> Scope | None:
             return Scope(org, None, Membership.ADMIN, actor=user.get_username(), user_id=user.pk) if org else None
         return None
     program_ids = frozenset(m.programs.values_list("id", flat=True)) or None
-    return Scope(m.organisation, program_ids, m.role, actor=user.get_username(), user_id=user.pk)
+    return Scope(m.organisation, program_ids, m.role, actor=user.get_username(), user_id=user.pk,
+                 org_units=_units(m))

@@ -15,7 +15,9 @@ from campaignid.lib.crypto import hash_token, random_token
 
 PREFIX_RE = re.compile(r"^[A-Z0-9]{2,6}(-[A-Z0-9]{2,6}){0,2}$")
 COLOUR = RegexValidator(r"^#[0-9A-Fa-f]{6}$", _("Colour must look like #0B5F56."))
-UID = RegexValidator(r"^[A-Za-z][A-Za-z0-9]{10}$", _("A DHIS2 UID is 11 letters or digits, starting with a letter."))
+UID_PATTERN = r"^[A-Za-z][A-Za-z0-9]{10}$"
+UID_RE = re.compile(UID_PATTERN)
+UID = RegexValidator(UID_PATTERN, _("A DHIS2 UID is 11 letters or digits, starting with a letter."))
 
 DEFAULT_TEMPLATES = {
     "whatsapp": {
@@ -137,10 +139,12 @@ class Membership(models.Model):
     ADMIN = "admin"
     PROGRAMME_ADMIN = "programme_admin"
     PROGRAMME_USER = "programme_user"
+    HEALTH_WORKER = "health_worker"
     ROLES = [
         (ADMIN, _("Administrator")),
         (PROGRAMME_ADMIN, _("Programme administrator")),
         (PROGRAMME_USER, _("Programme user")),
+        (HEALTH_WORKER, _("Health worker")),
     ]
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
@@ -149,6 +153,9 @@ class Membership(models.Model):
     programs = models.ManyToManyField(
         Program, blank=True, help_text=_("Leave empty for every programme of the organisation.")
     )
+    # Health workers: the DHIS2 org unit UIDs they serve; each covers its descendants (by the stored path).
+    org_units = models.JSONField(_("org units"), default=list, blank=True)
+    active = models.BooleanField(_("active"), default=True, help_text=_("False once deactivated: no access."))
     created_at = models.DateTimeField(default=now)
 
     class Meta:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 
+from campaignid.cards.service import issue_card
+from campaignid.channels.models import MessageTemplate
+from campaignid.dhis2.sync import start_run
+from campaignid.distribution.cost_models import RateCard
+from campaignid.distribution.models import Batch, Delivery
 from campaignid.programs.models import ApiToken, Membership
 
 
@@ -48,3 +54,21 @@ def login(client):
         return client
 
     return as_user
+
+
+@pytest.fixture
+def objects(tenants, make_beneficiary):
+    """One object of each kind in organisation A's programme P2 (outside P1, the programme roles' scope)."""
+    b = make_beneficiary(tenants.p2, enrollment_id="P2-OBJ", phone="+221771114401")
+    card, _ = issue_card(b)
+    batch = Batch.objects.create(organisation=tenants.org, program=tenants.p2, channels=["sms"])
+    delivery = Delivery.objects.create(organisation=tenants.org, program=tenants.p2, beneficiary=b, card=card,
+                                       batch=batch, channel="sms", status="sent", recipient=b.phone,
+                                       recipient_masked="+22177***4401")
+    run = start_run(tenants.p2, "manual")
+    rate_card = RateCard.objects.create(organisation=tenants.org, name="2026", valid_from=date(2026, 1, 1))
+    template = MessageTemplate.objects.create(owner="200000000000001", name="campaignid_card", language="fr")
+    token = ApiToken.objects.filter(user=tenants.users["admin"]).first()
+    member = Membership.objects.get(user=tenants.users["admin"])
+    return {"beneficiary": b, "card": card, "batch": batch, "delivery": delivery, "run": run,
+            "rate_card": rate_card, "template": template, "token": token, "member": member}

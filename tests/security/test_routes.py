@@ -5,19 +5,15 @@ programme, role by role, over the API (bearer tokens) and the dashboard (session
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from campaignid.api.api import api
-from campaignid.cards.service import issue_card
-from campaignid.channels.models import MessageTemplate
-from campaignid.dhis2.sync import start_run
 from campaignid.distribution.cost_models import RateCard
 from campaignid.distribution.models import Batch, Delivery
-from campaignid.programs.models import ApiToken
+from campaignid.programs.models import Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +34,7 @@ PUBLIC = {
     "verifier": "the offline verifier app (no data: it checks cards on the device)",
     "verifier_short": "the short address printed in card QR codes (the same app)",
     "service_worker": "the verifier app's service worker", "manifest": "the verifier app's manifest",
+    "set_password": "the one-time link of an invitation or a reset (signed, expiring, spent once used)",
 }
 DASHBOARD_METHODS = ("get", "post")
 REMOTE = {"REMOTE_ADDR": "203.0.113.7"}  # an anonymous caller comes from elsewhere, not the operator's loopback
@@ -66,34 +63,19 @@ def dashboard_routes():
             if path not in ninja_paths and p.name not in ("api-root", "openapi-json", "openapi-view")]
 
 
-@pytest.fixture
-def objects(tenants, make_beneficiary):
-    """One object of each kind in organisation A's programme P2 (outside P1, the programme roles' scope)."""
-    b = make_beneficiary(tenants.p2, enrollment_id="P2-OBJ", phone="+221771114401")
-    card, _ = issue_card(b)
-    batch = Batch.objects.create(organisation=tenants.org, program=tenants.p2, channels=["sms"])
-    delivery = Delivery.objects.create(organisation=tenants.org, program=tenants.p2, beneficiary=b, card=card,
-                                       batch=batch, channel="sms", status="sent", recipient=b.phone,
-                                       recipient_masked="+22177***4401")
-    run = start_run(tenants.p2, "manual")
-    rate_card = RateCard.objects.create(organisation=tenants.org, name="2026", valid_from=date(2026, 1, 1))
-    template = MessageTemplate.objects.create(owner="200000000000001", name="campaignid_card", language="fr")
-    token = ApiToken.objects.filter(user=tenants.users["admin"]).first()
-    return {"beneficiary": b, "card": card, "batch": batch, "delivery": delivery, "run": run,
-            "rate_card": rate_card, "template": template, "token": token}
-
-
 def _values(objects, name: str | None) -> dict:
     pk = {"beneficiary": objects["beneficiary"].pk, "beneficiary_preview": objects["beneficiary"].pk,
           "beneficiary_send": objects["beneficiary"].pk, "delivery": objects["delivery"].pk,
+          "delivery_sheet": objects["delivery"].pk, "reprint": objects["delivery"].pk,
           "wa_template_accept": objects["template"].pk, "rate_card": objects["rate_card"].pk,
-          "rate_card_delete": objects["rate_card"].pk, "revoke_token": objects["token"].pk}
+          "rate_card_delete": objects["rate_card"].pk, "revoke_token": objects["token"].pk,
+          "member": objects["member"].pk, "member_active": objects["member"].pk, "member_reset": objects["member"].pk}
     action = {"dhis2_action": "sync", "batch_control": "pause", "control_distribution": "cancel"}
     return {"pk": pk.get(name, 0), "batch_id": objects["batch"].pk, "action": action.get(name, "pause"),
             "kind": "sms", "code": objects["card"].code, "card_code": objects["card"].code,
             "enrollment_id": objects["beneficiary"].enrollment_id, "delivery_id": objects["delivery"].pk,
             "uid": objects["beneficiary"].program.dhis2_program_uid, "run_id": objects["run"].pk,
-            "token_id": objects["token"].pk, "token": "not-the-secret"}
+            "token_id": objects["token"].pk, "token": "not-the-secret", "uidb64": "MQ"}
 
 
 def _fill(path: str, values: dict) -> str:
@@ -101,7 +83,7 @@ def _fill(path: str, values: dict) -> str:
 
 
 def _has_object(path: str) -> bool:
-    return any((m.group(1) or m.group(2)) not in ("kind", "action", "token") for m in PARAM.finditer(path))
+    return any((m.group(1) or m.group(2)) not in ("kind", "action", "token", "uidb64") for m in PARAM.finditer(path))
 
 
 def test_the_walk_sees_every_route():
@@ -189,3 +171,6 @@ def _assert_objects_unchanged(objects) -> None:
     assert objects["token"].revoked_at is None and not objects["template"].accepted_category
     assert RateCard.objects.filter(pk=objects["rate_card"].pk).exists()
     assert Delivery.objects.count() == 1 and objects["beneficiary"].cards.count() == 1
+    objects["member"].refresh_from_db()
+    assert objects["member"].active and objects["member"].role == Membership.ADMIN
+    assert objects["member"].user.check_password("pw-123456789")

@@ -64,6 +64,7 @@ def new_sheet_id(org_unit: str) -> str:
 
 class PrintChannel(Channel):
     kind = "print"
+    needs_recipient = False
     config: PrintConfig
     batch_size = 500  # one engine chunk: a health post's cards of a chunk share one sheet
 

@@ -74,3 +74,40 @@ def test_reprint_of_a_lost_card_records_a_new_printed_attempt(officer, batch):
     copy = Delivery.objects.exclude(pk__in=Delivery.objects.filter(batch=batch, idempotency_key__startswith="b:")
                                     .values("pk")).get()
     assert copy.status == "sent" and copy.card_id == d.card_id and resp.redirect_chain[-1][0].endswith(f"/{copy.pk}/")
+
+
+def test_the_batch_page_takes_the_ticks_of_its_printed_lists_in_bulk(officer, batch):
+    page = officer.get(f"/distribution/batches/{batch.pk}/").content.decode()
+    assert 'id="batch-ticks"' in page
+    codes = list(Delivery.objects.filter(batch=batch).values_list("card__code", flat=True))
+    resp = officer.post("/handover/", {"codes": "\n".join(codes), "next": f"/distribution/batches/{batch.pk}/"},
+                        follow=True)
+    assert resp.redirect_chain[-1][0] == f"/distribution/batches/{batch.pk}/"
+    assert "3 cartes remises" in resp.content.decode() and "3 sur 3 cartes imprimées (100 %), 3 remises" in \
+        resp.content.decode()
+
+
+def test_a_single_send_on_the_beneficiary_page_prints_the_card_then_reprints_it(
+        officer, programme, make_beneficiary, tmp_path, inline_queue, monkeypatch):
+    monkeypatch.setenv("PRINT_SPOOL_DIR", str(tmp_path))
+    b = make_beneficiary(programme[1], org_unit="OU_A", org_unit_name="CSI Avele", phone="")
+    form = officer.get(f"/beneficiaries/{b.pk}/?channel=print").content.decode()
+    assert 'value="print" checked' in form and "Imprimer la carte" in form and 'name="phone"' not in form
+    page = officer.post(f"/beneficiaries/{b.pk}/send/", {"channel": "print"}, follow=True).content.decode()
+    d = Delivery.objects.get(beneficiary=b)
+    assert d.status == "sent" and d.channel == "print" and "Carte imprimée" in page and ">imprimée</span>" in page
+    sheet = officer.get(f"/distribution/logs/{d.pk}/sheet.pdf")
+    assert sheet.status_code == 200 and b"".join(sheet.streaming_content).startswith(b"%PDF-")
+    again = officer.post(f"/distribution/logs/{d.pk}/reprint/", {"next": f"/beneficiaries/{b.pk}/?channel=print"},
+                         follow=True)
+    assert again.redirect_chain[-1][0] == f"/beneficiaries/{b.pk}/?channel=print"
+    assert Delivery.objects.filter(beneficiary=b, channel="print", status="sent").count() == 2
+    officer.post("/handover/", {"code": d.card.code})
+    assert ">remise</span>" in officer.get(f"/beneficiaries/{b.pk}/").content.decode()
+
+
+def test_another_organisation_cannot_download_a_delivery_sheet(make_org, login, batch):
+    d = Delivery.objects.filter(batch=batch).first()
+    client = login(make_org("org-b", "OTH-VAC")[0])
+    resp = client.get(f"/distribution/logs/{d.pk}/sheet.pdf")
+    assert resp.status_code == 302 and not hasattr(resp, "streaming_content")

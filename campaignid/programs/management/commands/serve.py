@@ -38,7 +38,7 @@ class Command(BaseCommand):
         if password:
             self.stdout.write(self.style.SUCCESS(
                 f"First run: demo administrator created.\n  user: admin\n  password: {password}\n"
-                "  (shown once; change it in the dashboard)"))
+                "  (shown once; change it in the dashboard: My password; invite your team in Settings > Users)"))
         env = self._child_env(host, port)
         self._warn_public_url(env, host, port)
         children = []
