@@ -4,8 +4,6 @@ the card's public page then shows the logo with the organisation's name. No page
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from PIL import Image
 
@@ -47,20 +45,8 @@ def world(live_server, settings, sandbox, make_org, make_beneficiary, django_use
 
 @pytest.fixture
 def browser():
-    support.require_browser()
-    from playwright.sync_api import sync_playwright
-
-    saved = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    pw = sync_playwright().start()
-    chromium = pw.chromium.launch(executable_path=support.CHROMIUM, headless=True, args=support.CHROMIUM_ARGS)
-    yield chromium
-    chromium.close()
-    pw.stop()
-    if saved is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = saved
+    with support.launched_chromium() as chromium:
+        yield chromium
 
 
 def _page(browser, world, size: str, lang: str):
