@@ -39,7 +39,7 @@ def card_look(program: Program) -> Look:
             log.warning("logo of programme %s is not a readable local file: %s", program.pk, exc)
             logo_path = None
     return Look(program.name, program.primary_colour, program.secondary_colour, program.language,
-                logo_path, logo_stamp)
+                logo_path, logo_stamp, program.organisation.name)
 
 
 def local_date(moment: datetime, program: Program) -> date:

@@ -30,7 +30,7 @@ QUIET_ZONE = 4  # modules
 WHITE, INK, GREY, RED = (255, 255, 255), (0, 0, 0), (95, 99, 104), (190, 30, 45)
 TEMPLATE_COLOURS = 176
 RAMP_SIZE = 24
-RENDER_VERSION = 2  # bump when the layout changes: cached PNGs are then regenerated
+RENDER_VERSION = 3  # bump when the layout changes: cached PNGs are then regenerated
 
 LABELS = {
     "fr": {"holder": "Titulaire", "code": "N° de carte", "issued": "Délivrée le", "expires": "Valable jusqu'au",
@@ -51,6 +51,7 @@ class Look:
     language: str = "fr"
     logo_path: str | None = None
     logo_stamp: float = 0.0  # logo file modification time, so a replaced logo is picked up
+    organisation_name: str = ""  # the issuer, printed above the programme's name
 
 
 @dataclass(frozen=True)
@@ -115,18 +116,30 @@ def _draw_logo(card: Image.Image, look: Look) -> int:
     return MARGIN - 8 + tile + 24
 
 
+def _draw_titles(draw: ImageDraw.ImageDraw, look: Look, x: int, colour) -> None:
+    """The issuing organisation (one small line, when known) above the programme's name (one or two lines)."""
+    width = WIDTH - MARGIN - x
+    small, issuer = fit_text(look.organisation_name, REGULAR, (24, 22, 20), width) if look.organisation_name \
+        else (None, [])
+    sizes = (40, 36, 32, 28) if issuer else (44, 40, 36, 32, 28)
+    face, lines = fit_text(look.programme_name, BOLD, sizes, width, max_lines=2)
+    line_height = face.size + 8
+    y = (BAND - line_height * len(lines) - (34 if issuer else 0)) // 2
+    for line in issuer:
+        draw.text((x, y), line, font=small, fill=colour)
+        y += 34
+    for line in lines:
+        draw.text((x, y), line, font=face, fill=colour)
+        y += line_height
+
+
 def _draw_static(card: Image.Image, look: Look) -> None:
     primary, secondary = hex_rgb(look.primary_colour), hex_rgb(look.secondary_colour)
     draw = ImageDraw.Draw(card)
     draw.rectangle((0, 0, WIDTH, BAND), fill=primary)
     draw.rectangle((0, BAND, WIDTH, BAND + STRIPE), fill=secondary)
     x = _draw_logo(card, look)
-    face, lines = fit_text(look.programme_name, BOLD, (44, 40, 36, 32, 28), WIDTH - MARGIN - x, max_lines=2)
-    line_height = face.size + 8
-    y = (BAND - line_height * len(lines)) // 2
-    for line in lines:
-        draw.text((x, y), line, font=face, fill=text_on(primary))
-        y += line_height
+    _draw_titles(draw, look, x, text_on(primary))
     words, small = labels(look.language), font(REGULAR, 22)
     for key, xy in (("holder", (MARGIN, 190)), ("code", (MARGIN, 330)), ("issued", (MARGIN, 440)),
                     ("expires", (MARGIN + COLUMN // 2, 440))):

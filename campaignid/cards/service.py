@@ -148,7 +148,7 @@ def public_card(code: str) -> Card | None:
     code = canonical_code(code)
     if not codes.is_well_formed(code):
         return None
-    return Card.objects.select_related("program").filter(code=code).first()
+    return Card.objects.select_related("program", "program__organisation").filter(code=code).first()
 
 
 # --- issue, reissue, revoke --------------------------------------------------------------------------

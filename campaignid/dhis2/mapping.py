@@ -15,10 +15,15 @@ from .metadata import Attribute
 
 OPTION_KEY = "dhis2_mapping"
 CARD_FIELDS = ("first_name", "last_name", "phone", "date_of_birth", "sex")
+# Optional: an attribute holding the org unit (else the enrollment's), and a household or caregiver ID
+# (kept in ``Beneficiary.attributes["household"]`` for household grouping). Never suggested.
+EXTRA_FIELDS = ("org_unit", "household")
+FIELDS = CARD_FIELDS + EXTRA_FIELDS
 REQUIRED = ("first_name", "last_name", "phone")
 ALIASES = {
     "phone_number": "phone", "phonenumber": "phone", "gender": "sex", "birth_date": "date_of_birth",
     "birthdate": "date_of_birth", "dob": "date_of_birth", "firstname": "first_name", "lastname": "last_name",
+    "orgunit": "org_unit", "household_id": "household", "householdid": "household", "caregiver": "household",
 }
 KNOWN_CODES = {
     "first_name": ("MMD_PER_NAM", "FIRST_NAME", "FIRSTNAME", "GIVEN_NAME"),
@@ -39,7 +44,7 @@ KNOWN_NAMES = {
 def card_field(name: str) -> str | None:
     key = (name or "").strip().lower()
     key = ALIASES.get(key.replace("_", ""), ALIASES.get(key, key))
-    return key if key in CARD_FIELDS else None
+    return key if key in FIELDS else None
 
 
 def _entry(a: Attribute) -> dict[str, str]:
@@ -67,7 +72,7 @@ def suggest(attributes: Iterable[Attribute]) -> dict[str, dict[str, str]]:
 
 def stored(program) -> dict[str, dict[str, str]]:
     mapping = (program.options or {}).get(OPTION_KEY) or {}
-    return {f: v for f, v in mapping.items() if f in CARD_FIELDS and isinstance(v, dict)}
+    return {f: v for f, v in mapping.items() if f in FIELDS and isinstance(v, dict)}
 
 
 def save(program, mapping: dict[str, dict[str, str]]) -> None:
@@ -97,16 +102,22 @@ def _find(attrs: list[Attribute], item: dict) -> Attribute | None:
 
 def resolve(attributes: Iterable[Attribute], items: list[dict]) -> dict[str, dict[str, str]]:
     """Requested mappings ({card_field, dhis2_attribute_code | _uid | _display_name}) → stored form."""
-    attrs, out, problems = list(attributes), {}, []
+    attrs, out, problems, used = list(attributes), {}, [], {}
     for i, item in enumerate(items):
         field = card_field(item.get("card_field", ""))
         found = _find(attrs, item)
         if field is None:
-            problems.append({"index": i, "message": f"Unknown card field; expected one of {', '.join(CARD_FIELDS)}."})
+            problems.append({"index": i, "code": "unknown_field",
+                             "message": f"Unknown card field; expected one of {', '.join(FIELDS)}."})
         elif found is None:
-            problems.append({"index": i, "message": "No attribute of this programme has that code, UID or name."})
+            problems.append({"index": i, "field": field, "code": "unknown_attribute",
+                             "message": "No attribute of this programme has that code, UID or name."})
+        elif found.uid in used:
+            problems.append({"index": i, "field": field, "code": "attribute_used_twice",
+                             "message": f"This attribute is already mapped to {used[found.uid]}."})
         else:
             out[field] = _entry(found)
+            used[found.uid] = field
     if problems:
         raise MappingError(problems)
     return out

@@ -118,7 +118,10 @@ class Parser:
         phone = parse_phone(raw_phone, self.region) if raw_phone else None
         if raw_phone and phone is None:
             self.tally.phones_unparsable += 1
+        if values.get("household"):
+            extra["household"] = values["household"].strip()[:64]
         return {
+            "own_org_unit": values.get("org_unit", "").strip()[:11],
             "first_name": values.get("first_name", "").strip()[:120],
             "last_name": values.get("last_name", "").strip()[:120],
             "phone": phone or "",
@@ -129,8 +132,10 @@ class Parser:
 
     def row(self, tei: str, te: dict, enr: dict, person: dict, te_state: tuple[bool, bool]) -> dict:
         status = (enr.get("status") or "ACTIVE").upper()
-        org_unit = (enr.get("orgUnit") or te.get("orgUnit") or "")[:11]
-        name = enr.get("orgUnitName") or self.org_unit_names.get(org_unit, "")
+        own = person["own_org_unit"]  # an org unit attribute, when mapped, wins over the enrollment's
+        org_unit = own or (enr.get("orgUnit") or te.get("orgUnit") or "")[:11]
+        name = self.org_unit_names.get(own, "") if own else \
+            enr.get("orgUnitName") or self.org_unit_names.get(org_unit, "")
         deleted = te_state[0] or bool(enr.get("deleted"))
         return {
             "enrollment_id": enr["enrollment"], "tei_uid": tei[:11], **person,
@@ -151,10 +156,16 @@ class Parser:
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=self.tz)
 
 
-def missing_org_unit_names(entities: list[dict], known: dict[str, str]) -> list[str]:
-    """Org units of these entities' enrollments that come without a name (2.41+ dropped orgUnitName)."""
+def missing_org_unit_names(entities: list[dict], known: dict[str, str], lookup: Lookup | None = None) -> list[str]:
+    """Org units of these entities' enrollments that come without a name (2.41+ dropped orgUnitName), and
+    those held by an attribute mapped to the org unit (they never come with a name)."""
     missing = set()
+    own = {uid for uid, f in lookup.by_uid.items() if f == "org_unit"} if lookup else set()
     for te in entities:
+        for a in te.get("attributes") or [] if own else ():
+            ou = a.get("value")
+            if a.get("attribute") in own and isinstance(ou, str) and ou and ou not in known:
+                missing.add(ou[:11])
         for enr in te.get("enrollments") or []:
             ou = enr.get("orgUnit") or te.get("orgUnit")
             if ou and not enr.get("orgUnitName") and ou not in known:

@@ -58,7 +58,7 @@ def _after(a: str, b: str) -> bool:
     return datetime.fromisoformat(a) > datetime.fromisoformat(b)
 
 
-def _zone(name: str):
+def zone_of(name: str):
     try:
         return ZoneInfo(name) if name else timezone.get_default_timezone()
     except (ZoneInfoNotFoundError, ValueError):
@@ -122,7 +122,7 @@ def _prepare(run: SyncRun, state: ProgrammeSync, conn, client: BlockingClient) -
     run.cursor = cursor
     run.save(update_fields=["dhis2_version", "api", "cursor"])
     parser = Parser(run.program.dhis2_program_uid, mapping.Lookup.of(fields),
-                    run.program.default_country or run.program.organisation.country, _zone(info.timezone))
+                    run.program.default_country or run.program.organisation.country, zone_of(info.timezone))
     return Context(run, client, profile, info.server_date, parser, org_units, cursor, names=parser.org_unit_names)
 
 
@@ -136,7 +136,7 @@ def _fetch(ctx: Context, page: int, size: int) -> list[dict]:
 
 
 def _resolve_names(ctx: Context, entities: list[dict]) -> None:
-    missing = missing_org_unit_names(entities, ctx.names)
+    missing = missing_org_unit_names(entities, ctx.names, ctx.parser.lookup)
     if not missing:
         return
     try:

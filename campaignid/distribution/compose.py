@@ -14,6 +14,7 @@ from campaignid.cards import service as cards
 from campaignid.cards.card_image import local_date
 from campaignid.cards.render import format_date
 from campaignid.channels.base import CardView, OutgoingMessage
+from campaignid.programs import logos
 from campaignid.programs.models import Program
 
 from . import messages, rules, text_plan
@@ -84,6 +85,7 @@ def card_of(card, beneficiary=None, program=None) -> CardView:
     """What a provider is given of a card (its PNG rendered only if the provider asks for it)."""
     b, program = beneficiary or card.beneficiary, program or card.program
     card.program = program  # the image loader runs inside the event loop: no query may happen there
+    program.organisation  # noqa: B018 - loaded here (the card's issuer), not inside the loop
     return CardView(
         code=card.code, version=card.version, display_name=card.display_name, first_name=b.first_name,
         last_name=b.last_name, programme_name=program.name, programme_uid=program.dhis2_program_uid,
@@ -91,7 +93,7 @@ def card_of(card, beneficiary=None, program=None) -> CardView:
         expires_at=local_date(card.expires_at, program) if card.expires_at else None, token=card.token,
         png=lambda: cards.card_png(card), verification_url=cards.verification_url(card),
         holder_url=cards.holder_url(card), primary_colour=program.primary_colour,
-        logo_url="", status=cards.card_status(card), qr_text=cards.qr_text(card),
+        logo_url=logos.public_url(program), status=cards.card_status(card), qr_text=cards.qr_text(card),
     )
 
 

@@ -66,6 +66,15 @@ def require_org_admin(scope) -> None:
                       _("Only administrators of the whole organisation can change its settings."))
 
 
+def require_programme_manager(scope, program) -> None:
+    """A programme's own settings (its logo, its DHIS2 mapping): organisation administrators, and
+    programme administrators whose scope holds it."""
+    require_manager(scope)
+    if program.organisation_id != scope.organisation.pk or (
+            scope.program_ids is not None and program.pk not in scope.program_ids):
+        raise Refused("forbidden", _("This programme is outside your scope."))
+
+
 def check_channel_change(scope, program, endpoint_fields: Iterable[str], changed: Mapping[str, Any],
                          deployment_urls: Iterable[str] = (), own_credentials: bool = False) -> None:
     """May this caller write these settings on the organisation row (``program`` None) or a programme row?

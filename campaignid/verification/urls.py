@@ -15,4 +15,5 @@ urlpatterns = [
     path("c/", views.lookup, name="lookup"),
     path("c/<str:code>", views.card_page, name="card"),
     path("c/<str:code>/card.png", views.card_image, name="card_image"),
+    path("logos/<str:stem>.png", views.programme_logo, name="logo"),
 ]

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET
 from campaignid.cards import service as cards
 from campaignid.cards.card_image import local_date
 from campaignid.cards.keys import key_ring
+from campaignid.programs import logos
 
 from . import revocations, rules
 from .ratelimit import over_limit
@@ -67,6 +68,8 @@ def _context(request: HttpRequest, code: str, card) -> dict:
     holder = _holder(request, card)
     context = {"code": code, "result": result, "card": card, "holder": holder, "query_k": ""}
     if card is not None:
+        context["logo_url"] = logos.public_path(card.program)
+        context["organisation_name"] = card.program.organisation.name
         context["issued_on"] = local_date(card.issued_at, card.program)
         context["expires_on"] = local_date(card.expires_at or card.issued_at, card.program)
         context["revoked_on"] = local_date(card.revoked_at, card.program) if card.revoked_at else None
@@ -113,6 +116,21 @@ def card_image(request: HttpRequest, code: str) -> HttpResponse:
     response = FileResponse(cards.card_png_path(card).open("rb"), content_type="image/png",
                             as_attachment=download, filename=f"{card.code}.png")
     return _private(response)
+
+
+@require_GET
+def programme_logo(request: HttpRequest, stem: str) -> HttpResponse:
+    """A programme's logo, public (Google fetches it for the pass): always a PNG we wrote ourselves, under a
+    name that changes with the image, so it may be cached for a year."""
+    program = logos.find(stem)
+    if program is None:
+        raise Http404("No logo here.")
+    response = FileResponse(program.logo.open("rb"), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
 
 
 @require_GET

@@ -33,6 +33,7 @@ PUBLIC = {
     "rules": "the signed verification rules per programme (programme names and rule parameters)",
     "verifier": "the offline verifier app (no data: it checks cards on the device)",
     "verifier_short": "the short address printed in card QR codes (the same app)",
+    "logo": "a programme's logo, fetched by Google for the wallet pass (printed on the card anyway)",
     "service_worker": "the verifier app's service worker", "manifest": "the verifier app's manifest",
     "set_password": "the one-time link of an invitation or a reset (signed, expiring, spent once used)",
 }

@@ -134,3 +134,41 @@ def test_bad_dates_become_empty():
           "enrollments": [{**NEW["enrollments"][0], "enrolledAt": "not a date"}]}
     [row] = parser().page([te])
     assert row["date_of_birth"] is None and row["enrolled_at"] is None
+
+
+HOME_OU = {"attribute": "Ou7Home0001", "code": "HOME_FACILITY", "value": "YuQRtpLP10I",
+           "valueType": "ORGANISATION_UNIT"}
+EXTRA = [*CHILD_ATTRIBUTES, Attribute("Ou7Home0001", "Home facility", "HOME_FACILITY", "ORGANISATION_UNIT")]
+
+
+@pytest.mark.parametrize(("te", "mapped", "org_unit", "name"), [
+    (NEW, False, "DiszpKrYNg8", "Ngelehun CHC"),
+    ({**NEW, "attributes": [*ATTRS, HOME_OU]}, False, "DiszpKrYNg8", "Ngelehun CHC"),
+    ({**NEW, "attributes": [*ATTRS, HOME_OU]}, True, "YuQRtpLP10I", "Badjia"),
+    (NEW, True, "DiszpKrYNg8", "Ngelehun CHC"),  # mapped but empty: the enrollment's org unit
+], ids=["enrollment", "attribute not mapped", "attribute mapped", "attribute empty"])
+def test_an_org_unit_attribute_when_mapped_wins_over_the_enrollment_org_unit(te, mapped, org_unit, name):
+    fields = mapping.suggest(EXTRA)
+    if mapped:
+        own = [{"card_field": "org_unit", "dhis2_attribute_uid": "Ou7Home0001"}]
+        fields = {**fields, **mapping.resolve(EXTRA, own)}
+    p = Parser("IpHINAT79UW", mapping.Lookup.of(fields), "SN", ZoneInfo("Africa/Dakar"),
+               {"DiszpKrYNg8": "Ngelehun CHC", "YuQRtpLP10I": "Badjia"})
+    [row] = p.page([te])
+    assert (row["org_unit"], row["org_unit_name"]) == (org_unit, name)
+
+
+def test_a_mapped_org_unit_attribute_asks_for_its_name():
+    from campaignid.dhis2.parse import missing_org_unit_names
+
+    fields = mapping.resolve(EXTRA, [{"card_field": "org_unit", "dhis2_attribute_code": "HOME_FACILITY"}])
+    te = {**NEW, "attributes": [*ATTRS, HOME_OU]}
+    assert missing_org_unit_names([te], {"DiszpKrYNg8": "x"}, mapping.Lookup.of(fields)) == ["YuQRtpLP10I"]
+    assert missing_org_unit_names([te], {"DiszpKrYNg8": "x"}) == []
+
+
+def test_a_household_attribute_is_kept_as_the_household_id():
+    fields = mapping.resolve(CHILD_ATTRIBUTES, [{"card_field": "household", "dhis2_attribute_code": "MMD_PER_UID"},
+                                                {"card_field": "phone", "dhis2_attribute_uid": "Xm1Tel2AbCd"}])
+    [row] = Parser("IpHINAT79UW", mapping.Lookup.of(fields), "SN", ZoneInfo("Africa/Dakar")).page([NEW])
+    assert row["attributes"]["household"] == "5143917" and "MMD_PER_UID" not in row["attributes"]
