@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from campaignid.lib import env
 from campaignid.lib.errors import Conflict, DomainError, NotFound, Unavailable
+from campaignid.lib.rows import insert as rows_insert
 from campaignid.programs.models import Beneficiary, Program
 
 from . import codes, token
@@ -304,9 +305,8 @@ def _create_many(beneficiaries: list[Beneficiary], actor: str) -> dict[int, Card
         cards.append(Card(program=program, beneficiary=b, code=code, holder_key=secrets.token_urlsafe(16),
                           display_name=name, token=signed, key_id=kid, issued_at=issued, expires_at=expires))
     with transaction.atomic():
-        Card.objects.bulk_create(cards, batch_size=500)
+        rows_insert(cards)
         saved = {c.beneficiary_id: c for c in Card.objects.filter(code__in=[c.code for c in cards])
                  .select_related("program")}
-        CardEvent.objects.bulk_create([CardEvent(card=c, kind="issued", actor=actor) for c in saved.values()],
-                                      batch_size=1000)
+        rows_insert([CardEvent(card=c, kind="issued", actor=actor) for c in saved.values()])
     return saved

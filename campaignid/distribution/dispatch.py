@@ -20,6 +20,7 @@ from campaignid.channels import config as channel_config
 from campaignid.channels import stale_media
 from campaignid.channels.base import SendError, SendResult
 from campaignid.lib import env
+from campaignid.lib.rows import insert as rows_insert
 
 from . import bulk, compose, leases, pauses, rules, sender
 from . import status as machine
@@ -72,7 +73,7 @@ def claim(limit: int = CHUNK, only_ids: list[int] | None = None, now: datetime |
         Delivery.objects.filter(pk__in=ids).update(claimed_until=now + leases.LEASE,
                                                    attempts=F("attempts") + 1, updated_at=now)
         rows = list(Delivery.objects.filter(pk__in=ids).select_related(*RELATED))
-        DeliveryEvent.objects.bulk_create([
+        rows_insert([
             DeliveryEvent(delivery=d, at=now, kind="attempt", source="dispatch", details=_attempt_details(d))
             for d in rows
         ])
@@ -270,7 +271,7 @@ def record(rows: list[Delivery], outcomes: dict[int, object], chunk: leases.Chun
                 events.append(_on_error(d, outcome, now, paused, final))
             counts[events[-1].kind + (f":{events[-1].status}" if events[-1].status else "")] += 1
         bulk.save_fields(rows, RECORD_FIELDS)
-        DeliveryEvent.objects.bulk_create(events, batch_size=1000)
+        rows_insert(events)
         for *item, country in paused:
             if country:
                 pauses.pause_country(item[0], item[2], country, *item[3:], now=now)

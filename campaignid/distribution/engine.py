@@ -16,6 +16,7 @@ from campaignid.cards import service as cards
 from campaignid.channels import config as channel_config
 from campaignid.channels.base import CATEGORIES
 from campaignid.lib.mask import mask_phone
+from campaignid.lib.rows import insert as rows_insert
 from campaignid.programs.models import Beneficiary, Program
 
 from . import rules
@@ -125,12 +126,11 @@ def _insert(rows: list[Delivery]) -> int:
     with transaction.atomic():
         existing = set(Delivery.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
         fresh = [r for r in rows if r.idempotency_key not in existing]
-        Delivery.objects.bulk_create(fresh, batch_size=500)
+        rows_insert(fresh)
         saved = Delivery.objects.filter(idempotency_key__in=[r.idempotency_key for r in fresh])
-        DeliveryEvent.objects.bulk_create(
-            [DeliveryEvent(delivery_id=pk, kind="created", status=status, source="batch",
-                           details={"error_category": category} if category else {})
-             for pk, status, category in saved.values_list("id", "status", "error_category")], batch_size=1000)
+        rows_insert([DeliveryEvent(delivery_id=pk, kind="created", status=status, source="batch",
+                                   details={"error_category": category} if category else {})
+                     for pk, status, category in saved.values_list("id", "status", "error_category")])
     return len(fresh)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import defaultdict
 from datetime import timedelta
 
@@ -34,20 +35,72 @@ def store(kind: str, updates: list[StatusUpdate], organisations: list[int] | Non
     """One prepared INSERT for the whole callback (no ORM query building on the hot path)."""
     if not updates:
         return
-    fields = [StatusInbox._meta.get_field(c) for c in COLUMNS]
-    qn = connection.ops.quote_name
-    sql = (f"INSERT INTO {qn(StatusInbox._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    sql, prepared = _insert_sql()
     now = timezone.now()
     rows = []
     for u in updates:
         values = (kind, u.provider_message_id, u.delivery_id, u.status, u.at, u.error_code, u.error_category,
                   u.error_detail[:500], json.dumps(_packed(u)), now, 0,
                   None if organisations is None else json.dumps(organisations))
-        rows.append([f.get_db_prep_save(v, connection) if f.get_internal_type() != "JSONField" else v
-                     for f, v in zip(fields, values, strict=True)])
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        rows.append([f.get_db_prep_save(v, connection) if f is not None else v
+                     for f, v in zip(prepared, values, strict=True)])
+    _group_commit(sql, rows)
+
+
+class _Pending:
+    __slots__ = ("rows", "done", "error")
+
+    def __init__(self, rows: list) -> None:
+        self.rows, self.done, self.error = rows, False, None
+
+
+_queue: list[_Pending] = []
+_queue_lock = threading.Lock()
+_writer = threading.Lock()
+
+
+def _group_commit(sql: str, rows: list) -> None:
+    """Write the callback in one transaction together with those other threads of this process received
+    meanwhile: while one thread holds the database's write lock, the next callbacks queue up and the next
+    thread to get the lock writes them all (one commit, one wait for SQLite's single writer, instead of
+    one each). Every caller returns only once its own rows are committed, or raises what the write raised."""
+    if connection.in_atomic_block:  # the caller's own transaction decides: write only its rows, in it
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+        return
+    mine = _Pending(rows)
+    with _queue_lock:
+        _queue.append(mine)
+    with _writer:
+        if not mine.done:
+            with _queue_lock:
+                group = _queue[:]
+                _queue.clear()
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.executemany(sql, [row for pending in group for row in pending.rows])
+            except Exception as exc:  # every caller of the group answers with the failure
+                for pending in group:
+                    pending.error = exc
+            for pending in group:
+                pending.done = True
+    if mine.error is not None:
+        raise mine.error
+
+
+_SQL: dict[str, tuple[str, list]] = {}
+
+
+def _insert_sql() -> tuple[str, list]:
+    """The INSERT and, per column, the field whose value the database needs converted (the dates; JSON is
+    already text), built once per database vendor."""
+    if connection.vendor not in _SQL:
+        fields = [StatusInbox._meta.get_field(c) for c in COLUMNS]
+        qn = connection.ops.quote_name
+        sql = (f"INSERT INTO {qn(StatusInbox._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
+               f"VALUES ({', '.join(['%s'] * len(fields))})")
+        _SQL[connection.vendor] = (sql, [f if f.get_internal_type() == "DateTimeField" else None for f in fields])
+    return _SQL[connection.vendor]
 
 
 def _packed(u: StatusUpdate) -> dict:

@@ -75,6 +75,9 @@ def owners(cls, request: HttpRequest, entries, token: str) -> list[int] | None:
     """Whose deliveries this callback may change: None when the deployment's own credentials signed it,
     otherwise the organisations whose credentials did (an organisation's secret never reaches another's
     deliveries)."""
+    if len(entries) == 1:  # the callback was verified against this one configuration: it signed it
+        org_id = entries[0][0]
+        return None if org_id is None else [org_id]
     found = []
     for org_id, mapping in entries:
         try:

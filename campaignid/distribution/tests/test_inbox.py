@@ -99,3 +99,44 @@ def test_an_organisation_secret_cannot_change_another_organisation_delivery(clie
     resp = _post(client, [_status("wamid.ABC", "delivered", now)])  # the deployment's own secret
     inbox.apply()
     assert Delivery.objects.get(pk=delivery.pk).status == "delivered"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("broken", [False, True])
+def test_callbacks_arriving_together_are_committed_together_and_each_caller_learns_the_outcome(broken,
+                                                                                              monkeypatch):
+    """Threads of one web process storing at once share commits; none returns before its row is stored,
+    and when the write fails every caller of the group fails (the provider retries), none is told "stored"."""
+    import threading
+
+    from django.db import connection as default_connection
+
+    from campaignid.channels.base import StatusUpdate
+
+    if broken:
+        sql, prepared = inbox._insert_sql()
+        broken_sql = sql.replace(StatusInbox._meta.db_table, "no_such_table")
+        monkeypatch.setattr(inbox, "_insert_sql", lambda: (broken_sql, prepared))
+    outcomes, start = [], threading.Barrier(8)
+
+    def receive(i):
+        start.wait()
+        try:
+            inbox.store("sms", [StatusUpdate(provider_message_id=f"req-{i}", status="delivered", at=timezone.now())])
+            outcomes.append("stored")
+        except Exception:  # noqa: BLE001 - the test records what each caller saw
+            outcomes.append("failed")
+        finally:
+            default_connection.close()
+
+    threads = [threading.Thread(target=receive, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if broken:
+        assert outcomes == ["failed"] * 8 and not StatusInbox.objects.exists()
+    else:
+        assert outcomes == ["stored"] * 8
+        assert sorted(StatusInbox.objects.values_list("provider_message_id", flat=True)) == sorted(
+            f"req-{i}" for i in range(8))

@@ -70,6 +70,8 @@ SETTINGS_SPEC: dict[str, tuple[str | None, Any, type]] = {
     "dr_slow_delay_ms": (None, 5000, int),
     "dr_default": ("SANDBOX_ORANGE_DR_DEFAULT", "last_digit", str),
     "dr_echo_request_id": (None, True, bool),
+    "dr_retry_attempts": ("SANDBOX_ORANGE_DR_RETRY_ATTEMPTS", 8, int),
+    "dr_retry_backoff_ms": ("SANDBOX_ORANGE_DR_RETRY_BACKOFF_MS", 1000, int),
     "contracts_shape": ("SANDBOX_ORANGE_CONTRACTS_SHAPE", "array", str),
     "bundle_days": ("SANDBOX_ORANGE_BUNDLE_DAYS", 365, int),
 }

@@ -11,6 +11,12 @@ Where it goes: the notifyURL of the app's newest subscription for the message's 
 the portal-registered ``dr_url`` setting; with neither, statuses still change (visible by polling and
 in the inbox) but nothing is POSTed.
 
+Delivery: a receipt the receiver does not acknowledge with 2xx (an error status, a refused connection, no
+answer within 10 s) is POSTed again after ``dr_retry_backoff_ms``, doubling each time (at most 60 s), up to
+``dr_retry_attempts`` attempts in all (default 8: about four minutes), as Orange retries a notification its
+client did not acknowledge. At most 64 receipts are in flight at once; the others wait for a free slot
+(that wait does not count against a request's timeout).
+
 Payload: ``callbackData`` is the subscription's callbackData (``dr_callback_data`` for ``dr_url``;
 ``""`` when none). The request id cannot be carried there (callbackData is per subscription, not per
 message), so when ``dr_echo_request_id`` is on (default) ``deliveryInfo.link`` holds
@@ -102,19 +108,38 @@ def apply_status(message: state.Message, status: str) -> None:
         message.inbox.status = INBOX_STATUS[status]
 
 
+DR_SLOTS = 64  # receipts POSTed at once; the others wait for a slot, not against their own timeout
+
+
+def _slots(ctx: SandboxContext) -> asyncio.Semaphore:
+    slots = ctx.state.get("orange_dr_slots")
+    if slots is None:
+        slots = ctx.state["orange_dr_slots"] = asyncio.Semaphore(DR_SLOTS)
+    return slots
+
+
 async def _post(ctx: SandboxContext, url: str, payload: dict[str, Any], message: state.Message,
                 status: str) -> None:
-    entry: dict[str, Any] = {"request_id": message.id, "url": url, "deliveryStatus": status,
-                             "at": ctx.clock.now()}
-    try:
-        assert ctx.http is not None
-        async with ctx.http.post(url, json=payload) as resp:
-            await resp.read()
-            entry["http_status"] = resp.status
-    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-        entry["error"] = repr(exc)
-        log.info("orange DR to %s failed: %r", url, exc)
-    state.get(ctx).dr_log.append(entry)
+    """POST one receipt; a receiver that does not answer 2xx (or times out) gets it again, with doubling
+    backoff, up to ``dr_retry_attempts`` times. Each attempt is one ``dr_log`` entry."""
+    cfg = state.settings(ctx)
+    attempts, delay = max(1, int(cfg["dr_retry_attempts"])), int(cfg["dr_retry_backoff_ms"]) / 1000
+    for attempt in range(1, attempts + 1):
+        entry: dict[str, Any] = {"request_id": message.id, "url": url, "deliveryStatus": status,
+                                 "at": ctx.clock.now(), "attempt": attempt}
+        try:
+            assert ctx.http is not None
+            async with _slots(ctx), ctx.http.post(url, json=payload) as resp:
+                await resp.read()
+                entry["http_status"] = resp.status
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            entry["error"] = repr(exc)
+            log.info("orange DR to %s failed (attempt %d): %r", url, attempt, exc)
+        state.get(ctx).dr_log.append(entry)
+        if 200 <= entry.get("http_status", 0) < 300 or attempt == attempts:
+            return
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 60.0)
 
 
 async def _run(ctx: SandboxContext, message: state.Message, statuses: tuple[str, ...], delay_ms: int) -> None:

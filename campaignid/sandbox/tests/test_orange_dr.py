@@ -21,8 +21,8 @@ OUTBOUND = "/orange/smsmessaging/v1/outbound"
 class Receiver:
     """A small aiohttp server standing in for the service's DR callback endpoint."""
 
-    def __init__(self):
-        self.received, self.queries = [], []
+    def __init__(self, refuse_first=0):
+        self.received, self.queries, self.refused = [], [], refuse_first
         self._runner = None
         self.url = ""
 
@@ -40,6 +40,9 @@ class Receiver:
         await self._runner.cleanup()
 
     async def _handle(self, request):
+        if self.refused > 0:  # a busy receiver: 503 without reading the receipt
+            self.refused -= 1
+            return web.Response(status=503)
         self.received.append(await request.json())
         self.queries.append(dict(request.query))
         return web.Response(status=200)
@@ -84,9 +87,9 @@ class Client:
         return body["outboundSMSMessageRequest"]["resourceURL"]
 
 
-def run(coro_fn, sandbox):
+def run(coro_fn, sandbox, listener=None):
     async def main():
-        async with aiohttp.ClientSession() as session, Receiver() as receiver:
+        async with aiohttp.ClientSession() as session, listener or Receiver() as receiver:
             client = await Client(sandbox, session).authenticate()
             return await coro_fn(client, receiver)
     return asyncio.run(main())
@@ -113,6 +116,26 @@ def test_default_dr_mix_follows_the_last_digit_of_the_number(sandbox):
         assert info["link"] == [{"rel": "OutboundMessageRequest", "href": urls[info["address"]]}]
     inbox = {e["recipient"]: e["status"] for e in control(sandbox, "/inbox?channel=sms", method="GET")}
     assert [inbox[f"+22177000000{d}"] for d in (0, 6, 7, 8, 9)] == ["delivered", "delivered", "sent", "failed", "sent"]
+
+
+@pytest.mark.parametrize("refusals, attempts, received", [
+    (0, 8, 2),   # acknowledged at once: one POST per status
+    (3, 8, 2),   # a busy receiver: the receipts come again until it answers 200
+    (4, 2, 0),   # retries exhausted (two attempts for each of the two statuses): given up
+])
+def test_unacknowledged_receipts_are_posted_again_with_backoff(sandbox, refusals, attempts, received):
+    async def scenario(client, receiver):
+        configure(sandbox, dr_url=receiver.url, dr_retry_attempts=attempts, dr_retry_backoff_ms=20)
+        await client.send("tel:+221770000010")
+        await receiver.wait_for(2, timeout=3)
+        return receiver.statuses_by_address()
+
+    got = run(scenario, sandbox, Receiver(refuse_first=refusals))
+    assert len(got.get("tel:+221770000010", [])) == received
+    if received:
+        assert got["tel:+221770000010"] == [N, T]
+    log = control(sandbox, "/orange/state", method="GET")["dr_log"]
+    assert [e.get("http_status") for e in log][:refusals] == [503] * min(refusals, len(log))
 
 
 def test_subscription_lifecycle_and_callback_data(sandbox):
