@@ -62,7 +62,7 @@ def delivery_page(request: HttpRequest, scope, pk: int) -> HttpResponse:
          .filter(pk=pk).first())
     if d is None:
         raise Http404(_("No such delivery."))
-    events = list(d.events.order_by("id"))  # the order we recorded them: "created" first, always
+    events = d.history()  # the order we recorded them: "created" first, always
     return render(request, "dashboard/delivery.html", {
         "page": "logs", "d": d, "events": events,
         "category_text": category_label(d.error_category) if d.error_category else "",

@@ -221,7 +221,7 @@ def get_delivery(request: HttpRequest, delivery_id: int):
     if d is None:
         raise ApiError(404, "delivery_not_found", f"No delivery {delivery_id}.")
     events = [{"at": e.at, "kind": e.kind, "status": e.status or None, "source": e.source, "details": e.details}
-              for e in d.events.order_by("id")]  # recording order: "created" first
+              for e in d.history()]  # recording order: "created" first
     return {**_row(d), "events": events}
 
 

@@ -121,16 +121,13 @@ def expand_batch(batch_id: str) -> int:
 
 
 def _insert(rows: list[Delivery]) -> int:
-    """Insert new deliveries (existing idempotency keys are skipped) and their "created" events."""
+    """Insert new deliveries (existing idempotency keys are skipped). Their "created" event is not stored:
+    ``Delivery.history`` derives it from the row."""
     keys = [r.idempotency_key for r in rows]
     with transaction.atomic():
         existing = set(Delivery.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
         fresh = [r for r in rows if r.idempotency_key not in existing]
         rows_insert(fresh)
-        saved = Delivery.objects.filter(idempotency_key__in=[r.idempotency_key for r in fresh])
-        rows_insert([DeliveryEvent(delivery_id=pk, kind="created", status=status, source="batch",
-                                   details={"error_category": category} if category else {})
-                     for pk, status, category in saved.values_list("id", "status", "error_category")])
     return len(fresh)
 
 

@@ -177,7 +177,8 @@ def reprint(scope, delivery_id: int, actor: str = "") -> Delivery:
         raise Conflict("no_card", "This delivery has no card to print.")
     now = timezone.now()
     with transaction.atomic():
-        n = Delivery.objects.filter(idempotency_key__startswith=f"reprint:{original.pk}:").count() + 1
+        n = Delivery.objects.filter(card_id=original.card_id, channel=KIND,  # the card index narrows it
+                                     idempotency_key__startswith=f"reprint:{original.pk}:").count() + 1
         copy = Delivery.objects.create(
             organisation_id=original.organisation_id, program_id=original.program_id,
             beneficiary_id=original.beneficiary_id, card_id=original.card_id, batch_id=original.batch_id,
