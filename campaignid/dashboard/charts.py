@@ -13,7 +13,7 @@ LABEL_WIDTH = 150
 VALUE_WIDTH = 70
 BAR_HEIGHT = 24
 GAP = 10
-LABEL_CHARS = 20  # about what LABEL_WIDTH holds at the chart's font size
+LABEL_CHARS = 17  # what LABEL_WIDTH holds at the chart font size, wide letters (m, é, W) included
 TOP = 6
 
 
