@@ -244,4 +244,12 @@ LOGGING = {
 METRICS_TOKEN = env.get("METRICS_TOKEN", "") or ""
 METRICS_ALLOWED_ADDRESSES = env.get_list("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1", "::1"])
 RETENTION_DAYS = env.get_int("RETENTION_DAYS", 90)
+
+# Circuit breaker (distribution/breaker.py): a batch pauses itself when one failure category reaches
+# BREAKER_FAILURE_SHARE_PERCENT of at least BREAKER_MIN_OUTCOMES outcomes of a channel in the window.
+BREAKER_ENABLED = env.get_bool("BREAKER_ENABLED", True)
+BREAKER_WINDOW_SECONDS = env.get_int("BREAKER_WINDOW_SECONDS", 300)
+BREAKER_MIN_OUTCOMES = env.get_int("BREAKER_MIN_OUTCOMES", 50)
+BREAKER_FAILURE_SHARE = env.get_int("BREAKER_FAILURE_SHARE_PERCENT", 30) / 100
+BREAKER_IGNORED = set(env.get_list("BREAKER_IGNORED", ["not_on_whatsapp", "opted_out", "no_recipient", "cancelled"]))
 CARD_IMAGE_CACHE_MB = env.get_int("CARD_IMAGE_CACHE_MB", 512)

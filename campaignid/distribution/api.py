@@ -82,7 +82,8 @@ def batch_out(batch: Batch) -> dict:
     counts = {"pending": batch.pending, "sent": batch.sent, "delivered": batch.delivered, "read": batch.read,
               "failed": batch.failed}
     return {"id": batch.id, "programme": batch.program.dhis2_program_uid if batch.program else None,
-            "channels": batch.channels, "state": batch.state, "total": batch.total, "counts": counts,
+            "channels": batch.channels, "state": batch.state, "paused_reason": batch.paused_reason or None,
+            "total": batch.total, "counts": counts,
             "created_at": batch.created_at, "scheduled_at": batch.scheduled_at, "started_at": batch.started_at,
             "finished_at": batch.finished_at, **eta.progress(batch)}
 

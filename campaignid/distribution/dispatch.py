@@ -277,6 +277,10 @@ def record(rows: list[Delivery], outcomes: dict[int, object], chunk: leases.Chun
                 pauses.pause_country(item[0], item[2], country, *item[3:], now=now)
             else:
                 pause_account(*item, now=now)
+    from . import breaker
+
+    breaker.observe((d.batch_id, d.channel, e.kind + (f":{e.status}" if e.status else ""), d.error_category)
+                    for d, e in zip(rows, events, strict=True))
     failed = [d for d in rows if d.status == Status.FAILED and d.pk not in moved]
     if failed:
         from .hooks import after_failure

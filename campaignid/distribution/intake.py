@@ -108,8 +108,10 @@ def record_updates(kind: str, updates: list[StatusUpdate], report_unmatched: boo
         contacts.learn(learned)
     failed = [by_id[e.delivery_id] for e in events if e.status == Status.FAILED]
     if failed:
+        from . import breaker
         from .hooks import after_failure
 
+        breaker.observe((d.batch_id, d.channel, breaker.LATE_FAILED, d.error_category) for d in failed)
         _forget_stale_media(kind, failed)
         after_failure(failed)
     return unmatched if report_unmatched else counts

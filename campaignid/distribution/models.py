@@ -62,6 +62,8 @@ class Batch(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     expanded_at = models.DateTimeField(null=True, blank=True, help_text=_("Every delivery of the batch exists."))
     finished_at = models.DateTimeField(null=True, blank=True)
+    paused_reason = models.CharField(max_length=300, blank=True,
+                                     help_text=_("Why it paused itself (circuit breaker); empty for a manual pause."))
 
     class Meta:
         ordering = ["-created_at"]

@@ -164,12 +164,15 @@ def set_state(scope, batch_id: str, action: str) -> Batch:
         raise Conflict("invalid_state", f"A {batch.state} distribution cannot be {action}d.")
     if action == "resume" and batch.program is not None:
         _check_provider_template(batch.program, batch.channels)
-    batch.state = target
-    batch.save(update_fields=["state"])
+    batch.state, batch.paused_reason = target, ""
+    batch.save(update_fields=["state", "paused_reason"])
     if action == "cancel":
         engine.cancel_pending(batch.pk)
     if action == "resume":
+        from . import breaker
         from .tasks import kick
+
+        breaker.reset(batch.pk)  # a fresh window: the failures that tripped it do not trip it again
 
         kick(force=True)
     return engine.refresh_counters(batch.pk)

@@ -31,33 +31,34 @@ def _redis():
     return _redis_client(settings.QUEUE_URL)
 
 
-def hit(key: str, seconds: int) -> tuple[int, float]:
-    """Count one hit on ``key``; return the count in the current window and the seconds left in it."""
+def hit(key: str, seconds: int, n: int = 1) -> tuple[int, float]:
+    """Count ``n`` hits on ``key``; return the count in the current window and the seconds left in it."""
     redis = _redis()
     if redis is not None:
         name = f"{PREFIX}{settings.QUEUE_NAME}:{key}"
         pipe = redis.pipeline(transaction=True)
         pipe.set(name, 0, ex=seconds, nx=True)
-        pipe.incr(name)
+        pipe.incrby(name, n)
         pipe.pttl(name)
         _, count, ttl_ms = pipe.execute()
         return int(count), max(ttl_ms, 0) / 1000
-    return _db_hit(key, seconds)
+    return _db_hit(key, seconds, n)
 
 
-# One atomic statement on SQLite (3.35+) and PostgreSQL: an expired window restarts at 1.
+# One atomic statement on SQLite (3.35+) and PostgreSQL: an expired window restarts at n.
 UPSERT = (
-    'INSERT INTO ops_counter ("key", "count", expires_at) VALUES (%s, 1, %s) ON CONFLICT ("key") DO UPDATE SET '
-    '"count" = CASE WHEN ops_counter.expires_at <= %s THEN 1 ELSE ops_counter."count" + 1 END, '
+    'INSERT INTO ops_counter ("key", "count", expires_at) VALUES (%s, %s, %s) ON CONFLICT ("key") DO UPDATE SET '
+    '"count" = CASE WHEN ops_counter.expires_at <= %s THEN excluded."count" '
+    'ELSE ops_counter."count" + excluded."count" END, '
     "expires_at = CASE WHEN ops_counter.expires_at <= %s THEN excluded.expires_at ELSE ops_counter.expires_at END "
     'RETURNING "count", expires_at'
 )
 
 
-def _db_hit(key: str, seconds: int) -> tuple[int, float]:
+def _db_hit(key: str, seconds: int, n: int = 1) -> tuple[int, float]:
     now = time.time()
     with connection.cursor() as cursor:
-        cursor.execute(UPSERT, [key, now + seconds, now, now])
+        cursor.execute(UPSERT, [key, n, now + seconds, now, now])
         count, expires_at = cursor.fetchone()
         if random.random() < 0.01:  # noqa: S311 - housekeeping, not security
             cursor.execute("DELETE FROM ops_counter WHERE expires_at <= %s", [now])
