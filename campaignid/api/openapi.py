@@ -37,6 +37,9 @@ ERRORS: dict[tuple[str, str], dict[int, list[str]]] = {
         "invalid_channels", "invalid_message_template", "idempotency_key_reused", "invalid_idempotency_key"]},
     ("post", "/api/v1/distributions/{batch_id}/{action}"): {404: ["batch_not_found"], 409: ["invalid_state",
                                                                                             "<template problem>"]},
+    ("post", "/api/v1/distributions/{batch_id}/retry"): {
+        404: ["batch_not_found"], 409: ["invalid_state", "channel_not_configured"], 422: ["invalid_channel"],
+        503: ["channel_paused"]},
     ("get", "/api/v1/distributions/{batch_id}"): {404: ["batch_not_found"]},
     ("get", "/api/v1/distributions/{batch_id}/costs"): {404: ["batch_not_found"]},
     ("get", "/api/v1/programmes/{uid}/costs"): {404: ["programme_not_found"]},

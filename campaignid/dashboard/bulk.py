@@ -12,16 +12,20 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from campaignid.distribution import costs as distribution_costs
 from campaignid.distribution import engine, eta, service
 from campaignid.distribution import messages as templates
+from campaignid.distribution.models import CHANNELS as Delivery_CHANNELS
 from campaignid.distribution.models import Batch
 from campaignid.lib.errors import DomainError
 
 from . import bulk_summary, people, printing_pages
 from .common import api_error_text, is_htmx, member_view, program_of, query_string
+
+RETRY_CHANNELS = ("whatsapp", "sms", "print")  # where failed cards can be sent again from a batch
 
 CHANNEL_CHOICES = [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet")]
 KINDS = [k for k, _ in CHANNEL_CHOICES]
@@ -182,7 +186,32 @@ def batch_detail(request: HttpRequest, scope, batch_id: str) -> HttpResponse:
     if "whatsapp" in batch.channels:
         context.update(costs=distribution_costs.batch_report(batch),
                        costs_title=_("WhatsApp cost of this distribution"))
+    context["retry_channels"] = [(value, label) for value, label in Delivery_CHANNELS if value in RETRY_CHANNELS]
     return render(request, "dashboard/batch.html", context)
+
+
+@member_view("distribution")
+@require_POST
+def batch_retry(request: HttpRequest, scope, batch_id: str) -> HttpResponse:
+    from campaignid.distribution.retry import retry_failed
+
+    channel = request.POST.get("channel") or None
+    try:
+        done = retry_failed(scope, _batch(scope, batch_id).pk, channel, actor=scope.actor)
+    except DomainError as exc:
+        messages.error(request, api_error_text(exc))
+    else:
+        if done.retried:
+            messages.success(request, ngettext("%(n)d failed delivery is sent again.",
+                                               "%(n)d failed deliveries are sent again.", done.retried)
+                             % {"n": done.retried})
+        else:
+            messages.info(request, _("Nothing to retry: no failed delivery can be sent again."))
+        if done.left_out:
+            messages.info(request, ngettext(
+                "%(n)d left out: opted out, no phone number or cancelled.",
+                "%(n)d left out: opted out, no phone number or cancelled.", done.left_out) % {"n": done.left_out})
+    return redirect("dashboard:batch", batch_id)
 
 
 @member_view("distribution")

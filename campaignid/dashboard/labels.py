@@ -35,14 +35,17 @@ EVENTS = {
     "late_error": _("late error"), "fallback": _("fallback to another channel"), "issued": _("issued"),
     "revoked": _("revoked"), "outcome_unknown": _("outcome unknown (no answer from the provider)"),
     "returned_unsent": _("returned unsent"),
+    "retry_requested": _("retry requested"),
 }
 SOURCES = {
     "api": _("API or dashboard"), "batch": _("distribution"), "dispatch": _("sending"), "webhook": _("provider"),
     "engine": _("distribution"), "demo": _("demo"), "sweeper": _("automatic check"),
     "reprint": _("reprint"),
+    "retry": _("retry of failures"),
 }
 DETAILS = {
-    "actor": _("by"), "attempt": _("attempt"), "error_category": _("reason"), "provider_status": _("provider status"),
+    "actor": _("by"), "to_channel": _("to channel"),
+    "attempt": _("attempt"), "error_category": _("reason"), "provider_status": _("provider status"),
     "billable": _("billed"), "category": _("pricing category"), "message_status": _("provider answer"),
     "retry_at": _("retry at"), "code": _("code"), "segments": _("SMS units"), "text_truncated": _("text shortened"),
     "error_code": _("provider code"), "error_detail": _("provider message"), "retryable": _("will be retried"),

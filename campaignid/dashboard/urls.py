@@ -37,6 +37,7 @@ urlpatterns = [
     path("distribution/review/", bulk.bulk_review, name="bulk_review"),
     path("distribution/start/", bulk.bulk_start, name="bulk_start"),
     path("distribution/batches/<str:batch_id>/", bulk.batch_detail, name="batch"),
+    path("distribution/batches/<str:batch_id>/retry/", bulk.batch_retry, name="batch_retry"),
     path("distribution/batches/<str:batch_id>/<str:action>/", bulk.batch_control, name="batch_control"),
     path("distribution/batches/<str:batch_id>/sheets.pdf", printing_pages.sheets_download, name="batch_sheets"),
     path("distribution/logs/", logs_pages.logs_page, name="logs"),

@@ -151,6 +151,24 @@ def programme_costs(request: HttpRequest, uid: str):
     return costs.as_dict(costs.program_report(program))
 
 
+class RetryIn(Schema):
+    channel: Literal["whatsapp", "sms", "google_wallet", "print"] | None = Field(
+        None, description="Another channel for the failed deliveries (default: the same channel again)")
+
+
+@router.post("/distributions/{batch_id}/retry", response=dict, summary="Retry the failed deliveries")
+def retry_distribution(request: HttpRequest, batch_id: str, payload: RetryIn | None = None):
+    """Failed deliveries are sent again as new recorded attempts (or, with `channel`, as new deliveries of the
+    same card on that channel). Calling it twice sends nothing twice. Opted-out beneficiaries, missing numbers
+    and cancelled deliveries are left out (`left_out`). The failures themselves:
+    `GET /api/v1/deliveries/export.csv?batch={id}&status=failed`."""
+    from .retry import retry_failed
+
+    _batch(request.auth, batch_id)
+    done = retry_failed(request.auth, batch_id, payload.channel if payload else None, actor=request.auth.actor)
+    return {**batch_out(done.batch), "retried": done.retried, "left_out": done.left_out}
+
+
 @router.post("/distributions/{batch_id}/{action}", response=dict, summary="Pause, resume or cancel")
 def control_distribution(request: HttpRequest, batch_id: str, action: Literal["pause", "resume", "cancel"]):
     _batch(request.auth, batch_id)
