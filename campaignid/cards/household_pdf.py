@@ -88,7 +88,8 @@ def render_household_pdf(cards: Sequence, *, lang: str, household: str = "") -> 
             c.roundRect(MARGIN, card_y, CARD_W, CARD_H, 2 * MM, stroke=1, fill=0)
             draw_card(c, MARGIN, card_y, _Item(view, lang, _org_unit_name(card), code))
             c.setFont("Helvetica", 7.5)
-            lines = [_("Show this card at the health post. Each person has their own card and QR code."),
+            lines = [_("Show this card at the health post."),
+                     _("Each person has their own card and QR code."),
                      _("Card code: %(code)s") % {"code": view.code}]
             for i, line in enumerate(lines):
                 c.drawString(MARGIN, card_y - (8 + 5 * i) * MM, fit(c, line, "Helvetica", 7.5, CARD_W))
