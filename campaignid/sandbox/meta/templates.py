@@ -129,8 +129,15 @@ def parse_definition(data: dict[str, Any]) -> Template:
     return template
 
 
+HOUSEHOLD_FR = ("Bonjour, voici les {{card_count}} cartes de santé de votre foyer pour le programme "
+                "{{programme_name}}, dans le document joint. Chaque carte est aussi ici : {{household_url}}")
+HOUSEHOLD_EN = ("Hello, here are the {{card_count}} health cards of your household for the {{programme_name}} "
+                "programme, in the attached document. Each card is also here: {{household_url}}")
+
+
 def _seed() -> list[Template]:
-    seeds = []
+    seeds = [Template("campaignid_household", language, body, header_format="DOCUMENT", parameter_format="NAMED")
+             for language, body in (("fr", HOUSEHOLD_FR), ("en", HOUSEHOLD_EN))]
     for language, card, positional, text in (("fr", CARD_FR, POSITIONAL_FR, TEXT_FR),
                                              ("en", CARD_EN, POSITIONAL_EN, TEXT_EN)):
         seeds += [
