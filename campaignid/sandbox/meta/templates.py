@@ -136,8 +136,7 @@ HOUSEHOLD_EN = ("Hello, here are the {{card_count}} health cards of your househo
 
 
 def _seed() -> list[Template]:
-    seeds = [Template("campaignid_household", language, body, header_format="DOCUMENT", parameter_format="NAMED")
-             for language, body in (("fr", HOUSEHOLD_FR), ("en", HOUSEHOLD_EN))]
+    seeds = []
     for language, card, positional, text in (("fr", CARD_FR, POSITIONAL_FR, TEXT_FR),
                                              ("en", CARD_EN, POSITIONAL_EN, TEXT_EN)):
         seeds += [
@@ -145,6 +144,8 @@ def _seed() -> list[Template]:
             Template("campaignid_card_positional", language, positional, header_format="IMAGE"),
             Template("campaignid_card_text", language, text),
         ]
+    seeds += [Template("campaignid_household", language, body, header_format="DOCUMENT", parameter_format="NAMED")
+              for language, body in (("fr", HOUSEHOLD_FR), ("en", HOUSEHOLD_EN))]
     seeds.append(Template("hello_world", "en_US", "Welcome and congratulations!! This message demonstrates "
                           "your ability to send a WhatsApp message notification from the Cloud API, hosted by "
                           "Meta. Thank you for taking the time to test with us.", header_format="TEXT",
