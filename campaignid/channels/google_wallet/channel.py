@@ -85,13 +85,50 @@ class GoogleWalletChannel(Channel):
 
     async def save_link(self, client: WalletClient, obj: dict[str, Any]) -> str:
         """``{save_url}<skinny JWT>`` for an object that exists at Google."""
+        return await self.save_link_many(client, [obj])
+
+    async def save_link_many(self, client: WalletClient, objects: list[dict[str, Any]]) -> str:
+        """One ``{save_url}<skinny JWT>`` that saves every object (all already at Google) in one tap.
+
+        ``payload.genericObjects`` is a list: Google saves each object of the JWT. The objects are referenced
+        (id + classId, about 110 characters each), never carried whole, so the link stays under
+        ``MAX_SAVE_JWT`` for up to about 8 cards; past that ``SendError("jwt_too_long")``: the caller keeps one
+        link per card.
+        """
+        if not objects:
+            raise SendError("no_card", "invalid_request", "A Google Wallet save link needs at least one pass.")
         account = await client.account()
-        claims = payload.save_claims(account.email, self.config.origins, int(time.time()), [payload.skinny(obj)])
+        claims = payload.save_claims(account.email, self.config.origins, int(time.time()),
+                                     [payload.skinny(o) for o in objects])
         token = account.sign(claims)
         if len(token) > payload.MAX_SAVE_JWT:
             raise SendError("jwt_too_long", "invalid_request",
                             f"The save link would be {len(token)} characters long (limit {payload.MAX_SAVE_JWT}).")
         return self.config.save_url + token
+
+    async def household_link(self, session: aiohttp.ClientSession, messages: list[OutgoingMessage], *,
+                             pace: Pace | None = None, retries: int = 2) -> tuple[SendResult | SendError,
+                                                                                   list[Outcome]]:
+        """Passes for several cards (one shared phone) and one save link for all of them.
+
+        The objects are inserted first (``issue_many``: ``POST /jwt``, then a patch where they differ), so the
+        link only references them. Returns ``(household, outcomes)``: ``household`` is a ``SendResult`` whose
+        ``url`` saves every card that was issued (``details["objects"]`` lists their ids), or the
+        ``SendError`` (e.g. ``jwt_too_long``, every card failed); ``outcomes`` are the per-card results, in
+        order, each with its own link, to fall back on.
+        """
+        outcomes = await self.issue_many(session, messages, pace=pace, retries=retries)
+        objects = [{"id": o.provider_message_id, "classId": payload.class_id(self.config, m.card.programme_uid)}
+                   for m, o in zip(messages, outcomes, strict=True) if isinstance(o, SendResult)]
+        if not objects:
+            first = next((o for o in outcomes if isinstance(o, SendError)), None)
+            return first or SendError("no_card", "invalid_request", "No pass to save."), outcomes
+        try:
+            url = await self.save_link_many(WalletClient(session, self.config), objects)
+        except SendError as exc:
+            return exc, outcomes
+        return SendResult(provider_message_id=objects[0]["id"], url=url,
+                          details={"objects": [o["id"] for o in objects]}), outcomes
 
     def jwt_of(self, url: str) -> str:
         """The signed JWT inside a save link."""

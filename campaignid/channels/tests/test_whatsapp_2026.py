@@ -150,7 +150,7 @@ def test_templates_are_read_across_every_page(sandbox, monkeypatch):
     monkeypatch.setattr(wa_templates, "PAGE_SIZE", 2)
     control(sandbox, "/graph/templates/campaignid_card_text/fr", {"status": "PAUSED"})
     found = run(sandbox_channel(sandbox.url).fetch_templates)
-    assert len(found) == 7 and len({(t.name, t.language) for t in found}) == 7
+    assert len(found) == 9 and len({(t.name, t.language) for t in found}) == 9
     paused = next(t for t in found if (t.name, t.language) == ("campaignid_card_text", "fr"))
     assert paused.status == "paused" and paused.examples
     calls = [v for v in control(sandbox, "/graph/state", method="GET")["versions"]]

@@ -118,6 +118,39 @@ class WhatsAppChannel(Channel):
         MEDIA_CACHE.put(self._media_key(card), media_id)
         return media_id
 
+    async def upload_document(self, session: aiohttp.ClientSession, data: bytes, filename: str,
+                              mime: str = payloads.PDF) -> str:
+        """Upload a document (e.g. the household PDF) to ``/media``; returns the media ID."""
+        try:
+            answer = await self._post(session, "media", data=payloads.document_form(data, filename, mime))
+        except SendError as err:
+            if err.category == "invalid_request":
+                raise SendError(err.code, "media", err.message) from err
+            raise
+        media_id = payloads.media_id_from(answer)
+        if not media_id:
+            raise SendError("bad_answer", "provider_down", "WhatsApp returned no media ID.", retryable=True)
+        return media_id
+
+    async def send_document(self, session: aiohttp.ClientSession, message: OutgoingMessage, document: bytes,
+                            filename: str, *, template_name: str = payloads.HOUSEHOLD_TEMPLATE,
+                            parameters: tuple[str, ...] = payloads.HOUSEHOLD_PARAMETERS) -> SendResult:
+        """Send ``document`` as the DOCUMENT header of an approved template, body filled from
+        ``message.variables[parameters]`` (named parameters). Errors map as for ``send``."""
+        media_id = await self.upload_document(session, document, filename)
+        payload = payloads.document_template_message(self.config, message, media_id, filename,
+                                                     template_name=template_name, parameters=parameters)
+        answer = await self._send_payload(session, payload)
+        wamid, accepted = payloads.wamid_from(answer)
+        if not wamid:
+            raise SendError("bad_answer", "provider_down", "WhatsApp accepted the message without an ID.",
+                            retryable=True)
+        log.debug("whatsapp document to %s accepted as %s", mask_phone(message.recipient), wamid)
+        details: dict[str, Any] = {"type": "template", "http_calls": 2, "media_id": media_id, "document": filename}
+        if accepted:
+            details["message_status"] = accepted
+        return SendResult(provider_message_id=wamid, details=details)
+
     async def _send_payload(self, session: aiohttp.ClientSession, payload: dict[str, Any]) -> dict[str, Any]:
         return await self._post(session, "messages", data=payloads.encode(payload),
                                 headers={"Content-Type": "application/json"})

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -25,6 +26,9 @@ from .conf import WhatsAppConfig
 
 ELLIPSIS = "…"
 PNG = "image/png"
+PDF = "application/pdf"
+HOUSEHOLD_TEMPLATE = "campaignid_household"  # DOCUMENT header (the household PDF) + household link
+HOUSEHOLD_PARAMETERS = ("programme_name", "card_count", "household_url")
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 
@@ -84,6 +88,23 @@ def template_message(config: WhatsAppConfig, message: OutgoingMessage, media_id:
     return payload
 
 
+def document_template_message(config: WhatsAppConfig, message: OutgoingMessage, media_id: str, filename: str, *,
+                              template_name: str = HOUSEHOLD_TEMPLATE,
+                              parameters: tuple[str, ...] = HOUSEHOLD_PARAMETERS) -> dict[str, Any]:
+    """An approved template whose header is a DOCUMENT (the household PDF, uploaded first) + named body params."""
+    if not media_id:
+        raise SendError("no_document", "invalid_request", "A document header needs an uploaded document.")
+    body_config = replace(config, template_parameters=parameters, template_named_parameters=True)
+    components: list[dict[str, Any]] = [
+        {"type": "header", "parameters": [{"type": "document", "document": {"id": media_id, "filename": filename}}]},
+        {"type": "body", "parameters": body_parameters(body_config, message.variables)},
+    ]
+    payload = _envelope(message, "template")
+    payload["template"] = {"name": template_name, "language": {"code": config.language_code(message.language)},
+                           "components": components}
+    return payload
+
+
 def free_form_message(message: OutgoingMessage, media_id: str | None) -> tuple[dict[str, Any], bool]:
     """(payload, whether the text was truncated)."""
     if media_id:
@@ -121,6 +142,15 @@ def media_form(card: CardView) -> aiohttp.FormData:
     form.add_field("messaging_product", MESSAGING_PRODUCT)
     form.add_field("type", PNG)
     form.add_field("file", card.png_bytes(), filename="card.png", content_type=PNG)
+    return form
+
+
+def document_form(data: bytes, filename: str, mime: str = PDF) -> aiohttp.FormData:
+    """The multipart upload of a document (Meta keeps documents up to 100 MB)."""
+    form = aiohttp.FormData()
+    form.add_field("messaging_product", MESSAGING_PRODUCT)
+    form.add_field("type", mime)
+    form.add_field("file", data, filename=filename, content_type=mime)
     return form
 
 

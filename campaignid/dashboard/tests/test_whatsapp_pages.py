@@ -29,8 +29,8 @@ def _template(**kw) -> MessageTemplate:
 def test_sync_now_reads_metas_templates_and_shows_status_quality_and_category(sandbox_settings, admin):
     control(sandbox_settings, "/graph/templates/campaignid_card_text/fr", {"status": "PAUSED"})
     page = admin.post("/settings/whatsapp-templates/sync/", follow=True).content.decode()
-    assert "7 modèles lus chez Meta" in page
-    assert MessageTemplate.objects.filter(owner=WABA).count() == 7
+    assert "9 modèles lus chez Meta" in page
+    assert MessageTemplate.objects.filter(owner=WABA).count() == 9
     assert "campaignid_card_text" in page and "en pause" in page and "utilitaire" in page and "élevée" in page
 
 

@@ -60,6 +60,8 @@ def _check_header(template: Template, component: dict[str, Any] | None, resolve:
         raise GraphError(132012, f"header: Format mismatch, expected {fmt}, received {received}")
     if len(params) != 1:
         raise _count_error("header", len(params), 1)
+    if fmt == "DOCUMENT" and "filename" in first[kind] and not isinstance(first[kind]["filename"], str):
+        raise invalid("Param header['document']['filename'] must be a string.")
     return resolve(first[kind], f"header['{kind}']")
 
 

@@ -129,6 +129,12 @@ def parse_definition(data: dict[str, Any]) -> Template:
     return template
 
 
+HOUSEHOLD_FR = ("Bonjour, voici les {{card_count}} cartes de santé de votre foyer pour le programme "
+                "{{programme_name}}, dans le document joint. Chaque carte est aussi ici : {{household_url}}")
+HOUSEHOLD_EN = ("Hello, here are the {{card_count}} health cards of your household for the {{programme_name}} "
+                "programme, in the attached document. Each card is also here: {{household_url}}")
+
+
 def _seed() -> list[Template]:
     seeds = []
     for language, card, positional, text in (("fr", CARD_FR, POSITIONAL_FR, TEXT_FR),
@@ -138,6 +144,8 @@ def _seed() -> list[Template]:
             Template("campaignid_card_positional", language, positional, header_format="IMAGE"),
             Template("campaignid_card_text", language, text),
         ]
+    seeds += [Template("campaignid_household", language, body, header_format="DOCUMENT", parameter_format="NAMED")
+              for language, body in (("fr", HOUSEHOLD_FR), ("en", HOUSEHOLD_EN))]
     seeds.append(Template("hello_world", "en_US", "Welcome and congratulations!! This message demonstrates "
                           "your ability to send a WhatsApp message notification from the Cloud API, hosted by "
                           "Meta. Thank you for taking the time to test with us.", header_format="TEXT",

@@ -218,8 +218,8 @@ def test_templates_are_listed_with_paging_fields_summary_and_examples(sandbox):
         assert status == 200 and len(page["data"]) <= 2
         seen += page["data"]
         url = page.get("paging", {}).get("next", "").split(sandbox.url, 1)[-1] or None
-    assert len(seen) == page["summary"]["total_count"] == 7 and page["summary"]["message_template_limit"] == 250
-    assert len({t["id"] for t in seen}) == 7
+    assert len(seen) == page["summary"]["total_count"] == 9 and page["summary"]["message_template_limit"] == 250
+    assert len({t["id"] for t in seen}) == 9
     fixture = recorded("message_templates_page.json")
     assert shape(seen[0]) == shape({k: v for k, v in fixture["data"][0].items() if k != "quality_score"})
     status, page, _ = call(sandbox, "GET", f"/graph/{VERSION}/{WABA}/message_templates?fields=name,quality_score"
