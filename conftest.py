@@ -53,7 +53,7 @@ def _test_settings(settings, request):
 def _forget_redis_counters(settings) -> None:
     """Rate-limit and login counters kept in Redis outlive the test's database: drop them after each test."""
     if settings.QUEUE_URL.startswith(("redis://", "rediss://")):
-        from campaignid.ops import counters
+        from campaignid.lib import counters
 
         counters.forget_all()
 

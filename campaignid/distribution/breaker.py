@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from campaignid.ops import counters
+from campaignid.lib import counters
 
 from .models import Alert, Batch
 

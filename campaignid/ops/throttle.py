@@ -13,10 +13,8 @@ import hashlib
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
-from campaignid.lib import env
+from campaignid.lib import counters, env
 from campaignid.verification.ratelimit import client_ip, parse_rate
-
-from . import counters
 
 DEFAULTS = {"account": ("LOGIN_ACCOUNT_LIMIT", "5/900"), "address": ("LOGIN_ADDRESS_LIMIT", "20/900")}
 

@@ -48,7 +48,7 @@ def client_ip(request: HttpRequest) -> str:
 
 def over_limit(bucket: str, request: HttpRequest) -> int | None:
     """Count this request; return the seconds to wait when the client is over its limit, else None."""
-    from campaignid.ops import counters
+    from campaignid.lib import counters
 
     count, seconds = rate_for(bucket)
     hits, left = counters.hit(f"ratelimit:{bucket}:{client_ip(request)}", seconds)

@@ -322,7 +322,7 @@ def test_templates_api_syncs_from_meta_and_lists_problems(sandbox_settings, make
     control(sandbox_settings, "/graph/templates/campaignid_card/fr", {"category": "MARKETING"})
     token = make_token(org)
     synced = api_client("post", "/api/v1/integrations/whatsapp/templates/sync", token).json()
-    assert synced["seen"] == 7 and synced["owner"] == WABA
+    assert synced["seen"] == 9 and synced["owner"] == WABA
     listed = {(t["name"], t["language"]): t for t in
               api_client("get", "/api/v1/integrations/whatsapp/templates", token).json()}
     assert listed[("campaignid_card", "fr")]["category"] == "marketing"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaignid.ops import counters
+from campaignid.lib import counters
 from campaignid.ops.models import AuditEvent
 from campaignid.programs.models import Membership
 

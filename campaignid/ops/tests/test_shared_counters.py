@@ -9,14 +9,14 @@ import sys
 
 import pytest
 
+from campaignid.lib import counters
 from campaignid.lib.testing import require_redis, shared_database_url
-from campaignid.ops import counters
 
 SCRIPT = """
 import django, os, sys
 os.environ["DJANGO_SETTINGS_MODULE"] = "campaignid.settings"
 django.setup()
-from campaignid.ops import counters
+from campaignid.lib import counters
 print(" ".join(str(counters.hit(sys.argv[1], 60)[0]) for _ in range(int(sys.argv[2]))))
 """
 

@@ -1,8 +1,9 @@
-"""Fixed-window counters shared by every process and host: rate limits and failed-login counts.
+"""Fixed-window counters shared by every process and host: rate limits, failed logins, breaker windows.
 
 With ``QUEUE_URL=redis://…`` they live in the queue's Redis (``INCR`` + ``EXPIRE`` in one transaction);
-otherwise in the database table ``ops_counter`` (one atomic upsert per hit), which every web process of a
-deployment shares. A window opens at a key's first hit and lasts ``seconds``.
+otherwise in the database table ``ops_counter`` (one atomic upsert per hit; the table belongs to the ops
+app's models), which every process of a deployment shares. A window opens at a key's first hit and lasts
+``seconds``. Used by rate limits, login throttling and the circuit breaker.
 """
 
 from __future__ import annotations
@@ -71,10 +72,10 @@ def peek(key: str) -> int:
     if redis is not None:
         value = redis.get(f"{PREFIX}{settings.QUEUE_NAME}:{key}")
         return int(value or 0)
-    from .models import Counter
-
-    row = Counter.objects.filter(key=key, expires_at__gt=time.time()).values_list("count", flat=True).first()
-    return int(row or 0)
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT "count" FROM ops_counter WHERE "key" = %s AND expires_at > %s', [key, time.time()])
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def clear(key: str) -> None:
@@ -82,9 +83,8 @@ def clear(key: str) -> None:
     if redis is not None:
         redis.delete(f"{PREFIX}{settings.QUEUE_NAME}:{key}")
         return
-    from .models import Counter
-
-    Counter.objects.filter(key=key).delete()
+    with connection.cursor() as cursor:
+        cursor.execute('DELETE FROM ops_counter WHERE "key" = %s', [key])
 
 
 def forget_all() -> None:
@@ -95,6 +95,5 @@ def forget_all() -> None:
         if names:
             redis.delete(*names)
         return
-    from .models import Counter
-
-    Counter.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM ops_counter")
