@@ -53,7 +53,7 @@ def retry_failed(scope, batch_id: str, channel: str | None = None, actor: str = 
     retried = 0
     with transaction.atomic():
         if channel is None or channel == "":
-            ids = list(candidates.select_for_update().values_list("id", flat=True))
+            ids = list(candidates.select_for_update(of=("self",)).values_list("id", flat=True))
             retried = Delivery.objects.filter(pk__in=ids, status=Status.FAILED).update(
                 status=Status.PENDING, next_attempt_at=now, failed_at=None, retryable=False, claimed_until=None,
                 in_doubt_since=None, updated_at=now)
