@@ -101,6 +101,18 @@ class CardView:
 
 
 @dataclass(frozen=True)
+class HouseholdView:
+    """The cards one message carries to a shared phone (two or more): what a channel sends instead of one
+    card — WhatsApp a PDF of every card, SMS the household link (in ``text``), Wallet one save link."""
+
+    code: str
+    url: str  # the household holder page, key included
+    cards: tuple[CardView, ...]
+    pdf: Callable[[], bytes]  # every card, one page each; rendered only by a channel that sends it
+    filename: str = ""
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     delivery_id: int
     recipient: str  # E.164
@@ -110,6 +122,7 @@ class OutgoingMessage:
     variables: dict[str, str] = field(default_factory=dict)
     use_template: bool = True  # WhatsApp: approved template (business-initiated); False = free-form
     idempotency_key: str = ""
+    household: HouseholdView | None = None  # several cards for one phone; ``card`` is the first of them
 
 
 @dataclass(frozen=True)

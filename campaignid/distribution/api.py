@@ -192,7 +192,9 @@ def _row(d: Delivery) -> dict:
             "programme": d.program.dhis2_program_uid, "campaign": d.program.code_prefix,
             "enrollment_id": d.beneficiary.enrollment_id, "card_code": d.card.code if d.card_id else None,
             "batch_id": d.batch_id, "attempts": d.attempts, "error_code": d.error_code or None,
-            "error_category": d.error_category or None, "retryable": d.retryable}
+            "error_category": d.error_category or None, "retryable": d.retryable,
+            # a household's message: the delivery that carried this card (it shares that one's status)
+            "carried_by": d.carried_by_id, "carries": d.carries}
 
 
 def _filtered(request, filters: LogFilter):

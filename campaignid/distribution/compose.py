@@ -13,7 +13,7 @@ from django.utils import timezone
 from campaignid.cards import service as cards
 from campaignid.cards.card_image import local_date
 from campaignid.cards.render import format_date
-from campaignid.channels.base import CardView, OutgoingMessage
+from campaignid.channels.base import CardView, HouseholdView, OutgoingMessage
 from campaignid.programs import logos
 from campaignid.programs.models import Program
 
@@ -104,16 +104,37 @@ def outgoing(d: Delivery) -> OutgoingMessage:
         raise ComposeError("opted_out", "opted_out", "The beneficiary opted out of messages.")
     program = d.program
     values = variables(d)
+    household = household_view(d, values) if d.carries else None
     template = d.message or program.template_for("sms" if d.channel == "sms" else "whatsapp")
+    if household is not None:  # one message for the household's cards: its own text, with the household link
+        template = program.template_for("sms_household" if d.channel == "sms" else "whatsapp_household")
     try:
-        text = messages.render(template, values)
+        text = messages.render(template, values, messages.HOUSEHOLD_VARIABLES if household else messages.VARIABLES)
     except messages.TemplateError as exc:
         raise ComposeError("template", "template", str(exc)) from exc
     values["message"] = text  # a template's free-text parameter carries it (text_plan.TEMPLATE_WITH_TEXT)
     return OutgoingMessage(
         delivery_id=d.pk, recipient=d.recipient, text=text, language=program.language, card=card_view(d),
-        variables=values, use_template=_needs_template(d, program), idempotency_key=correlation_key(d.pk),
+        variables=values, use_template=_needs_template(d, program) or household is not None,
+        idempotency_key=correlation_key(d.pk), household=household,
     )
+
+
+def household_view(d: Delivery, values: dict[str, str]) -> HouseholdView | None:
+    """The cards a bundle carries (its own first, then those of the rows it carries, by first name)."""
+    from campaignid.cards.household_pdf import household_filename, render_household_pdf
+
+    from . import households
+
+    rows = [d, *Delivery.objects.filter(carried_by=d).select_related("beneficiary", "card").order_by("id")]
+    views = tuple(card_of(r.card, r.beneficiary, d.program) for r in rows if r.card_id)
+    if len(views) < 2:
+        return None
+    home = households.household_for(d.program, d.recipient or d.beneficiary.phone)
+    link, lang = households.url(home), d.program.language
+    values.update(card_count=str(len(views)), household_url=link)
+    return HouseholdView(code=home.code, url=link, cards=views, filename=household_filename(home.code, lang=lang),
+                         pdf=lambda: render_household_pdf(list(views), lang=lang, household=home.code))
 
 
 def _needs_template(d: Delivery, program: Program) -> bool:

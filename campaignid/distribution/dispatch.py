@@ -22,7 +22,7 @@ from campaignid.channels.base import SendError, SendResult
 from campaignid.lib import env
 from campaignid.lib.rows import insert as rows_insert
 
-from . import bulk, compose, leases, pauses, rules, sender
+from . import bulk, compose, households, leases, pauses, rules, sender
 from . import status as machine
 from .limits import daily_limit
 from .models import Alert, Batch, Delivery, DeliveryEvent, Status
@@ -56,7 +56,7 @@ def claim(limit: int = CHUNK, only_ids: list[int] | None = None, now: datetime |
     """Atomically take up to ``limit`` due deliveries for this worker (SKIP LOCKED on PostgreSQL)."""
     now = now or timezone.now()
     # A lapsed claim is due again unless its message may have left (``leases.settle_orphans`` decides those).
-    due = Q(status=Status.PENDING) & (Q(claimed_until__isnull=True)
+    due = Q(status=Status.PENDING, carried_by__isnull=True) & (Q(claimed_until__isnull=True)
                                       | Q(claimed_until__lt=now, in_doubt_since__isnull=True))
     if only_ids is not None:
         qs = Delivery.objects.filter(due, pk__in=only_ids)
@@ -159,6 +159,8 @@ def _on_success(d: Delivery, result: SendResult, now: datetime) -> DeliveryEvent
     details = {"provider_message_id": d.provider_message_id}
     if result.segments is not None:
         details["segments"] = result.segments
+    if result.details.get("objects"):  # a household's Wallet save link: the passes it saves
+        details["objects"] = result.details["objects"]
     if not changed:  # a callback was faster than this record: keep its status, note the acceptance
         return DeliveryEvent(delivery=d, at=now, kind="accepted", source="dispatch", details=details)
     return DeliveryEvent(delivery=d, at=now, kind="status", status=Status.SENT, source="dispatch", details=details)
@@ -271,6 +273,7 @@ def record(rows: list[Delivery], outcomes: dict[int, object], chunk: leases.Chun
                 events.append(_on_error(d, outcome, now, paused, final))
             counts[events[-1].kind + (f":{events[-1].status}" if events[-1].status else "")] += 1
         bulk.save_fields(rows, RECORD_FIELDS)
+        households.mirror_rows(rows)  # the cards a household's message carries take its status
         rows_insert(events)
         for *item, country in paused:
             if country:

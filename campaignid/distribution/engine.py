@@ -6,6 +6,7 @@ The deliveries table is the source of truth; the queue only says "look at the ta
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -19,7 +20,7 @@ from campaignid.lib.mask import mask_phone
 from campaignid.lib.rows import insert as rows_insert
 from campaignid.programs.models import Beneficiary, Program
 
-from . import rules
+from . import households, rules
 from .models import Batch, Delivery, DeliveryEvent, Status
 
 log = logging.getLogger("campaignid.distribution")
@@ -99,6 +100,11 @@ def expand_batch(batch_id: str) -> int:
     Batch.objects.filter(pk=batch.pk, state=Batch.State.QUEUED).update(
         state=Batch.State.SCHEDULED if batch.scheduled_at and batch.scheduled_at > timezone.now()
         else Batch.State.RUNNING, started_at=timezone.now())
+    if households.bundling(batch.program, channel, batch.selection.get("options")):
+        created = _expand_households(batch, qs, channel, account, due)
+        Batch.objects.filter(pk=batch.pk).update(expanded_at=timezone.now())
+        refresh_counters(batch.pk)
+        return created
     created, last_id, checked = 0, 0, False
     while True:
         chunk = list(qs.filter(id__gt=last_id)[:EXPAND_CHUNK])
@@ -118,6 +124,87 @@ def expand_batch(batch_id: str) -> int:
     Batch.objects.filter(pk=batch.pk).update(expanded_at=timezone.now())
     refresh_counters(batch.pk)
     return created
+
+
+def _expand_households(batch: Batch, qs: QuerySet[Beneficiary], channel: str, account: str, due: datetime) -> int:
+    """Expansion by household (``households``): the selection walked in phone order; a phone with several
+    cards to send gets one bundle carrying them, everyone else a delivery of their own."""
+    from .tasks import kick
+
+    created, checked = 0, False
+    for page in households.batched(households.walk(qs)):
+        if Batch.objects.filter(pk=batch.pk, state=Batch.State.CANCELLED).exists():
+            break
+        singles, bundles = _household_rows(batch, page, channel, account, due)
+        created += _insert(singles) + _insert_bundles(bundles)
+        if channel == "sms" and not checked:
+            from .pauses import check_balances
+
+            checked = check_balances(batch.organisation_id, batch.program_id) is not None
+        kick()
+    return created
+
+
+def _household_rows(batch: Batch, page: list[list[Beneficiary]], channel: str, account: str, due: datetime
+                    ) -> tuple[list[Delivery], list[tuple[Delivery, list[Delivery]]]]:
+    """One page of households as rows: single deliveries, and (bundle, rows it carries) pairs. Messages that
+    stay separate to one phone (a beneficiary taken out of its household) are spaced by the pair limit."""
+    program = batch.program
+    flat = [b for group in page for b in group]
+    issued = cards.issue_cards_bulk([b for b in flat if not _blocked_reason(b, channel)], batch.created_by)
+    shared = [[b for b in g if not _blocked_reason(b, channel) and issued.get(b.pk)] for g in page]
+    carried = households.already_carried(channel, {issued[b.pk].pk: issued[b.pk]
+                                                   for g in shared if len(g) > 1 for b in g})
+    homes = households.households_for(program, [g[0].phone for g in shared if len(g) > 1])
+    full = households.full_set(program)
+    singles: list[Delivery] = []
+    bundles: list[tuple[Delivery, list[Delivery]]] = []
+    separate: dict[str, int] = defaultdict(int)
+
+    def spaced(row: Delivery) -> Delivery:
+        if row.status == Status.PENDING and row.recipient:
+            key = households.normalise(row.recipient)
+            row.next_attempt_at = due + timedelta(seconds=households.PAIR_SPACING_SECONDS * separate[key])
+            separate[key] += 1
+        return row
+
+    def single(b: Beneficiary) -> None:
+        singles.append(spaced(_delivery_for(batch, program, b, issued.get(b.pk), channel, account, due)))
+
+    for group, sendable in zip(page, shared, strict=True):
+        ids = {b.pk for b in sendable}
+        for b in group:
+            if b.pk not in ids:
+                single(b)
+        new = [b for b in sendable if issued[b.pk].pk not in carried] if len(sendable) > 1 else sendable
+        chosen = sendable if (full and new) else new
+        if len(chosen) < 2:
+            for b in chosen:
+                single(b)
+            continue  # nothing left means every card of this phone went out already: nothing is sent again
+        home = homes[households.normalise(chosen[0].phone)]
+        lead = spaced(_delivery_for(batch, program, chosen[0], issued[chosen[0].pk], channel, account, due))
+        lead.carries, lead.idempotency_key = len(chosen) - 1, f"h:{batch.pk}:{home.code}:{channel}"
+        rest = [_delivery_for(batch, program, b, issued[b.pk], channel, account, due) for b in chosen[1:]]
+        for row in rest:
+            row.next_attempt_at = None  # never sent itself: the bundle carries it
+        bundles.append((lead, rest))
+    return singles, bundles
+
+
+def _insert_bundles(bundles: list[tuple[Delivery, list[Delivery]]]) -> int:
+    """Insert each bundle, then the rows it carries pointing at it (the bundle's ID read back by its key)."""
+    if not bundles:
+        return 0
+    created = _insert([lead for lead, _ in bundles])
+    ids = dict(Delivery.objects.filter(idempotency_key__in=[lead.idempotency_key for lead, _ in bundles])
+               .values_list("idempotency_key", "id"))
+    rest = []
+    for lead, rows in bundles:
+        for row in rows:
+            row.carried_by_id = ids[lead.idempotency_key]
+            rest.append(row)
+    return created + _insert(rest)
 
 
 def _insert(rows: list[Delivery]) -> int:
@@ -182,7 +269,8 @@ def schedule_fallbacks(deliveries) -> int:
     """For failed deliveries of a batch with a next channel, queue the same card on that channel."""
     created = 0
     for d in deliveries:
-        if d.status != Status.FAILED or not d.batch_id or d.error_category not in rules.FALLBACK_CATEGORIES:
+        if (d.status != Status.FAILED or not d.batch_id or d.error_category not in rules.FALLBACK_CATEGORIES
+                or d.carried_by_id):  # a carried card falls back with its bundle
             continue
         created += _fallback(d, d.error_category)
     if created:
@@ -200,15 +288,34 @@ def _fallback(d: Delivery, reason: str) -> int:
         next_channel = batch.channels[batch.channels.index(d.channel) + 1]
     except (ValueError, IndexError):
         return 0
-    beneficiary = Beneficiary.objects.select_related("program").get(pk=d.beneficiary_id)
-    card = d.card if d.card_id else None
-    row = _delivery_for(batch, batch.program, beneficiary, card, next_channel,
-                        account_key(next_channel, batch.program), timezone.now(), fallback_of=d)
-    inserted = _insert([row])
+    account, now = account_key(next_channel, batch.program), timezone.now()
+    if d.carries:
+        inserted = _fallback_bundle(batch, d, next_channel, account, now)
+    else:
+        beneficiary = Beneficiary.objects.select_related("program").get(pk=d.beneficiary_id)
+        card = d.card if d.card_id else None
+        inserted = _insert([_delivery_for(batch, batch.program, beneficiary, card, next_channel, account, now,
+                                          fallback_of=d)])
     if inserted:
         DeliveryEvent.objects.create(delivery=d, kind="fallback", source="engine",
                                      details={"to_channel": next_channel, "reason": reason})
     return inserted
+
+
+def _fallback_bundle(batch: Batch, bundle: Delivery, channel: str, account: str, now: datetime) -> int:
+    """A household's bundle fell back: the same cards go on the next channel, bundled again where that
+    channel bundles (one SMS for the household), otherwise one delivery per card (print)."""
+    rows = [bundle, *Delivery.objects.filter(carried_by=bundle).order_by("id")]
+    people = Beneficiary.objects.select_related("program").in_bulk([r.beneficiary_id for r in rows])
+    fresh = [_delivery_for(batch, batch.program, people[r.beneficiary_id], r.card if r.card_id else None, channel,
+                           account, now, fallback_of=r) for r in rows]
+    if channel not in households.BUNDLED_CHANNELS:
+        return _insert(fresh)
+    lead, rest = fresh[0], fresh[1:]
+    lead.carries, lead.idempotency_key = len(rest), f"{lead.idempotency_key}:bundle"
+    for row in rest:
+        row.next_attempt_at = None
+    return _insert_bundles([(lead, rest)])
 
 
 def fallback_overdue(now: datetime | None = None) -> int:
@@ -221,8 +328,8 @@ def fallback_overdue(now: datetime | None = None) -> int:
         if len(batch.channels) < 2:
             continue
         cutoff = now - rules.fallback_after(batch.selection.get("options", {}))
-        overdue = Delivery.objects.filter(batch=batch, status=Status.SENT, sent_at__lt=cutoff,
-                                          fallback__isnull=True).exclude(channel=batch.channels[-1])[:1000]
+        overdue = Delivery.objects.filter(batch=batch, status=Status.SENT, sent_at__lt=cutoff, fallback__isnull=True,
+                                          carried_by__isnull=True).exclude(channel=batch.channels[-1])[:1000]
         for d in overdue:
             created += _fallback(d, "expired")
     return created

@@ -11,7 +11,7 @@ from django.utils import timezone
 from campaignid.channels.base import StatusUpdate
 from campaignid.lib.rows import insert as rows_insert
 
-from . import bulk, contacts, costs
+from . import bulk, contacts, costs, households
 from . import status as machine
 from .models import Delivery, DeliveryEvent, Status
 
@@ -104,6 +104,7 @@ def record_updates(kind: str, updates: list[StatusUpdate], report_unmatched: boo
             events.append(DeliveryEvent(delivery=delivery, at=at, kind="status", status=update.status,
                                         source="webhook", details=_event_details(update)))
         _save(by_id, {pk: fields for pk, fields in changed.items() if fields})
+        households.mirror_rows(by_id[e.delivery_id] for e in events)
         rows_insert(events)
         contacts.learn(learned)
     failed = [by_id[e.delivery_id] for e in events if e.status == Status.FAILED]

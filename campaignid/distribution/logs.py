@@ -24,7 +24,7 @@ COLUMNS = [
     ("programme", "program__dhis2_program_uid"), ("campaign", "program__code_prefix"),
     ("enrollment_id", "beneficiary__enrollment_id"), ("card_code", "card__code"), ("batch_id", "batch_id"),
     ("attempts", "attempts"), ("error_code", "error_code"), ("error_category", "error_category"),
-    ("channel_status", "channel_status"),
+    ("channel_status", "channel_status"), ("carried_by", "carried_by_id"),
 ]
 # What the status means on the channel: a printed card is "printed", then "handed over" at the session.
 CHANNEL_STATUS = Case(When(channel="print", status="sent", then=Value("printed")),

@@ -6,6 +6,8 @@ import string
 
 VARIABLES = ("first_name", "last_name", "programme_name", "card_code", "verification_url", "issue_date",
              "expiry_date")
+# a household's message (several cards, one phone) also knows these
+HOUSEHOLD_VARIABLES = (*VARIABLES, "card_count", "household_url")
 
 
 class TemplateError(ValueError):
@@ -13,9 +15,12 @@ class TemplateError(ValueError):
 
 
 class _Formatter(string.Formatter):
+    def __init__(self, allowed: tuple[str, ...] = VARIABLES) -> None:
+        self.allowed = allowed
+
     def get_field(self, field_name, args, kwargs):
-        if field_name not in VARIABLES:
-            known = ", ".join("{" + v + "}" for v in VARIABLES)
+        if field_name not in self.allowed:
+            known = ", ".join("{" + v + "}" for v in self.allowed)
             raise TemplateError(f"Unknown variable {{{field_name}}}; use {known}.")
         return kwargs.get(field_name, ""), field_name
 
@@ -28,9 +33,9 @@ def validate(template: str) -> None:
     render(template, {})
 
 
-def render(template: str, variables: dict[str, str]) -> str:
+def render(template: str, variables: dict[str, str], allowed: tuple[str, ...] = VARIABLES) -> str:
     try:
-        return _Formatter().format(template, **variables).strip()
+        return _Formatter(allowed).format(template, **variables).strip()
     except TemplateError:
         raise
     except (ValueError, IndexError, KeyError) as exc:

@@ -88,6 +88,11 @@ class Delivery(models.Model):
     fallback_of = models.OneToOneField(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="fallback"
     )
+    # A household's message: one delivery (the bundle) carries the cards of every beneficiary sharing the
+    # phone; each other card has its own row, never sent itself, that takes the bundle's status.
+    carried_by = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="carried",
+                                   db_index=False)  # partial index below: only the rows carried by a bundle
+    carries = models.PositiveSmallIntegerField(default=0, help_text=_("Other cards this message carries."))
     channel = models.CharField(max_length=20, choices=CHANNELS)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     recipient = models.CharField(max_length=32, blank=True, help_text=_("E.164; never logged or exported."))
@@ -134,6 +139,7 @@ class Delivery(models.Model):
             models.Index(fields=["provider_message_id"], name="dlv_provider_message"),
             models.Index(fields=["claimed_until"], condition=models.Q(in_doubt_since__isnull=False),
                          name="dlv_in_doubt"),
+            models.Index(fields=["carried_by"], condition=models.Q(carried_by__isnull=False), name="dlv_carried_by"),
         ]
         constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="dlv_idempotency_key")]
 
@@ -145,6 +151,11 @@ class Delivery(models.Model):
         "created" event (one row less per delivery at a million): it is derived from the row itself, which
         holds the same facts — when, from which batch, and whether it failed as it was created."""
         events = list(self.events.order_by("id"))
+        if self.carried_by_id:  # a card carried by a household's message: that message's own steps
+            events += [DeliveryEvent(delivery=self, at=e.at, kind=e.kind, status=e.status, source=e.source,
+                                     details={**e.details, "carried_by": self.carried_by_id})
+                       for e in DeliveryEvent.objects.filter(delivery_id=self.carried_by_id).order_by("id")]
+            events.sort(key=lambda e: e.at)
         if self.batch_id and not (events and events[0].kind == "created"):
             failed_at_creation = self.failed_at is not None and self.failed_at == self.created_at
             events.insert(0, DeliveryEvent(

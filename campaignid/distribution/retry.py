@@ -19,7 +19,7 @@ from django.utils import timezone
 from campaignid.lib.errors import Conflict, Invalid, NotFound
 from campaignid.programs.models import Beneficiary
 
-from . import engine
+from . import engine, households
 from .models import Batch, Delivery, DeliveryEvent, Status
 
 NEVER_RETRIED = ("opted_out", "no_recipient", "cancelled")
@@ -60,13 +60,16 @@ def retry_failed(scope, batch_id: str, channel: str | None = None, actor: str = 
             DeliveryEvent.objects.bulk_create([DeliveryEvent(delivery_id=pk, at=now, kind="retry_requested",
                                                              status=Status.PENDING, source="retry", details=details)
                                                for pk in ids])
+            households.mirror(ids)  # a household's cards go again with their bundle
         else:
             account = engine.account_key(channel, batch.program)
-            rows = list(candidates.exclude(channel=channel).select_related("card"))
-            people = Beneficiary.objects.in_bulk([d.beneficiary_id for d in rows])
+            # a household's cards go with their bundle (bundled again where the new channel bundles)
+            rows = list(candidates.exclude(channel=channel).filter(carried_by__isnull=True).select_related("card"))
+            people = Beneficiary.objects.in_bulk([d.beneficiary_id for d in rows if not d.carries])
             new = [engine._delivery_for(batch, batch.program, people[d.beneficiary_id], d.card, channel, account,
                                         now, fallback_of=d) for d in rows if d.beneficiary_id in people]
-            retried = engine._insert(new)
+            retried = engine._insert(new) + sum(engine._fallback_bundle(batch, d, channel, account, now)
+                                                for d in rows if d.carries)
             DeliveryEvent.objects.bulk_create([DeliveryEvent(delivery=d, at=now, kind="retry_requested",
                                                              source="retry", details=details) for d in rows])
             if channel not in batch.channels:

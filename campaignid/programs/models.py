@@ -30,6 +30,16 @@ DEFAULT_TEMPLATES = {
         "fr": "Bonjour {first_name}, votre carte {programme_name} est disponible : {verification_url}",
         "en": "Hello {first_name}, your {programme_name} card is available: {verification_url}",
     },
+    # one message for the cards of a household (one phone, several beneficiaries)
+    "sms_household": {
+        "fr": "{programme_name} : {card_count} cartes pour votre famille. Ouvrez : {household_url}",
+        "en": "{programme_name}: {card_count} cards for your family. Open: {household_url}",
+    },
+    "whatsapp_household": {
+        "fr": "{programme_name} : voici les {card_count} cartes de votre famille. Toutes les cartes : "
+        "{household_url}",
+        "en": "{programme_name}: here are your family's {card_count} cards. All the cards: {household_url}",
+    },
 }
 
 
@@ -111,6 +121,9 @@ class Beneficiary(models.Model):
     enrollment_status = models.CharField(max_length=12, default="ACTIVE")
     enrolled_at = models.DateTimeField(_("enrolled at"), null=True, blank=True)
     opted_out = models.BooleanField(_("opted out"), default=False)
+    household_excluded = models.BooleanField(
+        _("sent separately"), default=False,
+        help_text=_("Taken out of the household of its phone: its card always goes in a message of its own."))
     active = models.BooleanField(default=True, help_text=_("False once deleted or cancelled in DHIS2."))
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -125,6 +138,8 @@ class Beneficiary(models.Model):
             models.Index(fields=["program", "org_unit"], name="benef_program_ou"),
             models.Index(fields=["program", "enrolled_at"], name="benef_program_enrolled"),
             models.Index(fields=["tei_uid"], name="benef_tei"),
+            # households: a programme's beneficiaries walked in phone order (keyset, flat memory)
+            models.Index(fields=["program", "phone", "id"], name="benef_program_phone"),
         ]
 
     def __str__(self) -> str:
@@ -209,3 +224,21 @@ class ApiToken(models.Model):
         for program in self.programs.all():
             if program.organisation_id != self.organisation_id:
                 raise ValidationError(_("A token can only be limited to programmes of its organisation."))
+
+
+class Household(models.Model):
+    """The beneficiaries of a programme who share one phone number (a parent's or a neighbour's phone for
+    several children): one message carries all their cards. The holder page ``/h/<code>?k=<key>`` lists
+    them; the code names it, the key (sent only to that phone) opens it."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="households")
+    phone = models.CharField(_("phone (E.164)"), max_length=20)
+    code = models.CharField(max_length=12, unique=True)
+    key = models.CharField(max_length=32, help_text=_("Secret carried in the household link (?k=…)."))
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["program", "phone"], name="uniq_household_phone")]
+
+    def __str__(self) -> str:
+        return self.code

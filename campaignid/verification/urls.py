@@ -15,5 +15,6 @@ urlpatterns = [
     path("c/", views.lookup, name="lookup"),
     path("c/<str:code>", views.card_page, name="card"),
     path("c/<str:code>/card.png", views.card_image, name="card_image"),
+    path("h/<str:code>", views.household_page, name="household"),
     path("logos/<str:stem>.png", views.programme_logo, name="logo"),
 ]

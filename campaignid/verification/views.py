@@ -225,3 +225,45 @@ def verifier_manifest(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(manifest, content_type="application/manifest+json")
     response["Cache-Control"] = "no-cache"
     return response
+
+
+@require_GET
+def household_page(request: HttpRequest, code: str) -> HttpResponse:
+    """``/h/<code>?k=<key>``: the cards of a household (one phone, several beneficiaries), first names and
+    card codes only, each to open, download or add to Google Wallet. Nothing is shown without the key."""
+    from campaignid.cards.models import Card
+    from campaignid.distribution import households
+    from campaignid.programs.models import Household
+
+    retry_after = over_limit("card_page", request)
+    if retry_after:
+        return _private(_too_many(request, retry_after))
+    home = Household.objects.select_related("program__organisation").filter(code=code.strip().lower()).first()
+    key = request.GET.get("k", "")
+    if home is not None and not (key and hmac.compare_digest(key.encode(), home.key.encode())):
+        home = None  # a wrong key and an unknown code look the same
+    asked = request.GET.get("lang", "")
+    language = asked if asked in LANGUAGES else (
+        translation.get_language_from_request(request)[:2]
+        if request.META.get("HTTP_ACCEPT_LANGUAGE") or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        else (home.program.language if home else settings.LANGUAGE_CODE))
+    items = []
+    if home is not None:
+        people = list(households.members(home))
+        valid = {c.beneficiary_id: c for c in Card.objects.filter(beneficiary__in=people, status=Card.VALID)
+                 .select_related("program__organisation")}
+        for b in people:
+            card = valid.get(b.pk)
+            if card is None or check_card(card).status != "valid":
+                continue
+            image = reverse("verification:card_image", args=[card.code]) + f"?k={card.holder_key}"
+            items.append({"first_name": b.first_name or "—", "code": card.code, "image_url": image,
+                          "page_url": reverse("verification:card", args=[card.code]) + f"?k={card.holder_key}",
+                          "wallet_url": cards.wallet_save_url(card)})
+    with translation.override(language):
+        context = {"home": home, "items": items, "language": language, "query_k": key if home else "",
+                   "programme": home.program if home else None}
+        response = render(request, "verification/household.html", context, status=200 if home else 404)
+    response["Content-Language"] = language
+    response["Vary"] = "Accept-Language, Cookie"
+    return _private(response)

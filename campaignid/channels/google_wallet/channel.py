@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -52,11 +53,26 @@ class GoogleWalletChannel(Channel):
 
     # --- one card --------------------------------------------------------------------------------------
     async def send(self, session: aiohttp.ClientSession, message: OutgoingMessage) -> SendResult:
+        if message.household is not None and len(message.household.cards) > 1:
+            outcome = (await self.send_many(session, [message]))[0]
+            if isinstance(outcome, SendError):
+                raise outcome
+            return outcome
         return await self.issue(session, message)
 
     async def send_many(self, session: aiohttp.ClientSession, messages: list[OutgoingMessage], *,
                         pace: Pace | None = None) -> list[Outcome]:
-        return await self.issue_many(session, messages, pace=pace)
+        """Cards one by one; a household's message (several cards) gets one save link for all its passes."""
+        plain = [i for i, m in enumerate(messages) if m.household is None or len(m.household.cards) < 2]
+        outcomes: list[Outcome | None] = [None] * len(messages)
+        for i, outcome in zip(plain, await self.issue_many(session, [messages[i] for i in plain], pace=pace),
+                              strict=True):
+            outcomes[i] = outcome
+        for i, message in enumerate(messages):
+            if outcomes[i] is None:
+                each = [replace(message, card=card, household=None) for card in message.household.cards]
+                outcomes[i] = (await self.household_link(session, each, pace=pace))[0]
+        return outcomes
 
     async def refresh(self, session: aiohttp.ClientSession, card, language: str) -> bool:
         """PATCH the pass with the card's fields, or expire it when the card is no longer valid."""

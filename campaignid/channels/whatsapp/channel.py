@@ -8,6 +8,7 @@ ID is forgotten, the card uploaded again and the message sent once more (Meta ma
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, ClassVar
 
@@ -156,6 +157,11 @@ class WhatsAppChannel(Channel):
                                 headers={"Content-Type": "application/json"})
 
     async def send(self, session: aiohttp.ClientSession, message: OutgoingMessage) -> SendResult:
+        if message.household is not None and len(message.household.cards) > 1:
+            # a household: its cards as one PDF document, rendered off the event loop
+            household = message.household
+            document = await asyncio.get_running_loop().run_in_executor(None, household.pdf)
+            return await self.send_document(session, message, document, household.filename or "cards.pdf")
         card = message.card
         media_id = MEDIA_CACHE.get(self._media_key(card)) if card else None
         reused, calls = media_id is not None, 0

@@ -93,8 +93,8 @@ def test_a_scanned_card_is_handed_over_once_and_the_csv_says_so(printed):
     assert d.events.get(status="delivered").details["handover"] == "scan"
     csv_text = "".join(logs.csv_rows(Delivery.objects.filter(batch=batch)))
     header, *lines = csv_text.splitlines()
-    assert header.endswith(",channel_status")
-    assert sorted(line.rsplit(",", 1)[1] for line in lines) == ["handed_over"] + ["printed"] * 6
+    assert header.split(",")[-2:] == ["channel_status", "carried_by"]
+    assert sorted(line.split(",")[-2] for line in lines) == ["handed_over"] + ["printed"] * 6
 
 
 def test_ticks_from_the_printed_list_are_entered_in_bulk(printed):
