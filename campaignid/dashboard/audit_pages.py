@@ -19,6 +19,7 @@ ACTIONS = {
     "token.revoke": _("Token revoked"), "send": _("Card sent"), "distribution.start": _("Distribution started"),
     "distribution.control": _("Distribution paused, resumed or cancelled"), "card.revoke": _("Card revoked"),
     "card.reissue": _("Card reissued"), "export": _("Export"),
+    "household.change": _("Taken out of or put back in a household"),
 }
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from campaignid.cards import service as cards
-from campaignid.distribution import service
+from campaignid.distribution import households, service
 from campaignid.distribution import wallet as wallet_service
 from campaignid.distribution.models import CHANNELS, Delivery
 from campaignid.lib.errors import DomainError
@@ -71,6 +71,7 @@ def _tab_context(scope, b, channel: str, message: str, phone: str) -> dict:
         "page": "beneficiaries", "b": b, "channel": channel, "message": message, "phone": phone,
         "preview": compose_preview.render(b, channel, message, phone), "card": cards.current_card(b),
         "cards": list(b.cards.order_by("-issued_at")[:10]), "history": history,
+        "household": households.sharing(b), "review_above": households.REVIEW_ABOVE,
         "channels": [("whatsapp", "WhatsApp"), ("sms", "SMS"), ("google_wallet", "Google Wallet"),
                      ("print", _("Print"))],
     }
@@ -133,3 +134,14 @@ def send(request: HttpRequest, scope, pk: int) -> HttpResponse:
         messages.success(request, _("Card sent (%(status)s) to %(phone)s.") % {"status": d.get_status_display(),
                                                                                "phone": d.recipient_masked})
     return redirect(reverse("dashboard:beneficiary", args=[b.pk]) + f"?channel={channel}")
+
+
+@member_view("beneficiaries")
+@require_POST
+def household(request: HttpRequest, scope, pk: int) -> HttpResponse:
+    """Take the beneficiary out of its phone's household, or put it back (``separate`` = 1 or 0)."""
+    separate = request.POST.get("separate") == "1"
+    b = households.set_separate(scope, _beneficiary(scope, pk).pk, separate)  # audited by the ops middleware
+    messages.success(request, _("Its card will now be sent in a message of its own.") if separate
+                     else _("Its card will now go in the household's message."))
+    return redirect("dashboard:beneficiary", pk=b.pk)

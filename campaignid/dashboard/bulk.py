@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from campaignid.distribution import costs as distribution_costs
-from campaignid.distribution import engine, eta, service
+from campaignid.distribution import engine, eta, households, service
 from campaignid.distribution import messages as templates
 from campaignid.distribution.models import CHANNELS as Delivery_CHANNELS
 from campaignid.distribution.models import Batch
@@ -38,6 +38,7 @@ class Params:
     message: str = ""
     schedule: str = ""
     not_yet_delivered: bool = False
+    bundle: bool = True  # one message per shared phone carrying every card it holds
     scheduled_at: datetime | None = None
     errors: list[str] = field(default_factory=list)
 
@@ -47,13 +48,16 @@ class Params:
 
     def as_query(self) -> dict:
         return {"channel": self.channel, "fallback": self.fallback, "message": self.message,
-                "schedule": self.schedule, "not_yet_delivered": "1" if self.not_yet_delivered else ""}
+                "schedule": self.schedule, "not_yet_delivered": "1" if self.not_yet_delivered else "",
+                "bundle_shown": "1", "bundle": "1" if self.bundle else ""}
 
 
 def _parse(data, program) -> Params:
     p = Params(channel=data.get("channel") or "whatsapp", fallback=data.get("fallback") or "",
                message=(data.get("message") or "").strip()[:1000], schedule=(data.get("schedule") or "").strip(),
-               not_yet_delivered=data.get("not_yet_delivered") == "1")
+               not_yet_delivered=data.get("not_yet_delivered") == "1",
+               # the box is ticked unless the officer unticked it (an unticked box sends nothing)
+               bundle=data.get("bundle") == "1" if data.get("bundle_shown") else True)
     if p.channel not in KINDS or (p.fallback and p.fallback not in KINDS):
         p.errors.append(_("Choose a channel among WhatsApp, SMS and Google Wallet."))
     elif p.fallback == p.channel:
@@ -124,6 +128,10 @@ def bulk_review(request: HttpRequest, scope) -> HttpResponse:
         return render(request, "dashboard/bulk.html", context, status=422)
     context["summary"] = bulk_summary.summarise(scope, program, engine_sel, params.channels, params.message,
                                                 params.scheduled_at)
+    if params.channel in households.BUNDLED_CHANNELS:
+        context["households"] = households.summary(
+            engine.selection_queryset(scope, program, engine_sel, params.channel), params.bundle)
+        context["review_above"] = households.REVIEW_ABOVE
     return render(request, "dashboard/bulk_review.html", context)
 
 
@@ -142,7 +150,8 @@ def bulk_start(request: HttpRequest, scope) -> HttpResponse:
     try:
         batch = service.create_distribution(
             scope, programme=program.dhis2_program_uid, channels=params.channels, selection=engine_sel,
-            message=params.message or None, scheduled_at=params.scheduled_at, options={}, actor=scope.actor)
+            message=params.message or None, scheduled_at=params.scheduled_at,
+            options={"bundle_households": params.bundle}, actor=scope.actor)
     except DomainError as exc:
         return render(request, "dashboard/bulk.html",
                       _form_context(program, selection, params, api_error_text(exc)), status=422)

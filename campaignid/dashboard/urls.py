@@ -32,6 +32,7 @@ urlpatterns = [
     path("beneficiaries/<int:pk>/", beneficiaries.beneficiary_detail, name="beneficiary"),
     path("beneficiaries/<int:pk>/preview/", beneficiaries.preview, name="beneficiary_preview"),
     path("beneficiaries/<int:pk>/send/", beneficiaries.send, name="beneficiary_send"),
+    path("beneficiaries/<int:pk>/household/", beneficiaries.household, name="beneficiary_household"),
     path("distribution/", bulk.distribution_home, name="distribution"),
     path("distribution/new/", bulk.bulk_new, name="bulk_new"),
     path("distribution/review/", bulk.bulk_review, name="bulk_review"),

@@ -76,6 +76,9 @@ class DistributionIn(Schema):
     message: str | None = Field(None, max_length=1000)
     scheduled_at: datetime | None = None
     fallback_after_minutes: int | None = Field(None, ge=5, le=7 * 24 * 60)
+    bundle_households: bool | None = Field(
+        None, description="One message per shared phone carrying every card it holds (default: the programme's "
+        "setting, on unless changed)")
 
 
 def batch_out(batch: Batch) -> dict:
@@ -103,13 +106,21 @@ def create_distribution(request: HttpRequest, payload: DistributionIn):
         batch = service.create_distribution(
             scope, programme=payload.programme, channels=channels, selection=selection, message=payload.message,
             scheduled_at=payload.scheduled_at,
-            options={"fallback_after_minutes": payload.fallback_after_minutes} if payload.fallback_after_minutes
-            else {}, actor=scope.actor)
+            options=_options(payload), actor=scope.actor)
         return 201, _json(batch_out(batch))
 
     status, body = idempotency.once(scope, "distributions", request.headers.get("Idempotency-Key"),
                                     payload.dict(), act, error_answer)
     return JsonResponse(body, status=status)
+
+
+def _options(payload: DistributionIn) -> dict:
+    options = {}
+    if payload.fallback_after_minutes:
+        options["fallback_after_minutes"] = payload.fallback_after_minutes
+    if payload.bundle_households is not None:
+        options["bundle_households"] = payload.bundle_households
+    return options
 
 
 def _json(data: dict) -> dict:

@@ -147,6 +147,28 @@ def _spellings(phone: str) -> list[str]:
     return [phone, phone.replace("+", "00", 1)] if phone.startswith("+") else [phone]
 
 
+def set_separate(scope, beneficiary_id: int, separate: bool) -> Beneficiary:
+    """Take a beneficiary out of the household of its phone (its card then always goes in a message of its
+    own, e.g. a number shared by neighbours who must not see each other's cards), or put it back."""
+    from campaignid.lib.errors import NotFound
+
+    b = scope.beneficiaries().filter(pk=beneficiary_id).first()
+    if b is None:
+        raise NotFound("beneficiary_not_found", f"No beneficiary {beneficiary_id}.")
+    if b.household_excluded != separate:
+        Beneficiary.objects.filter(pk=b.pk).update(household_excluded=separate, updated_at=timezone.now())
+        b.household_excluded = separate
+    return b
+
+
+def sharing(b: Beneficiary) -> list[Beneficiary]:
+    """The other active beneficiaries of the programme on the same phone (who the officer sees grouped)."""
+    if not b.phone:
+        return []
+    return list(Beneficiary.objects.filter(program_id=b.program_id, active=True, phone__in=_spellings(
+        normalise(b.phone))).exclude(pk=b.pk).order_by("first_name", "id")[:REVIEW_ABOVE + 1])
+
+
 # --- idempotency ----------------------------------------------------------------------------------------
 def already_carried(channel: str, cards: dict[int, object]) -> set[int]:
     """Card IDs already sent (or about to be) on ``channel`` since the card last changed: a re-run of a
@@ -180,12 +202,12 @@ def mirror_rows(rows: Iterable[Delivery]) -> int:
     return mirror(d.pk for d in rows if d.carries)
 
 
-def resync(limit: int = 5000) -> int:
-    """Carried rows whose status differs from their bundle's (the sweeper runs it)."""
-    stale = Delivery.objects.filter(carried_by__isnull=False).exclude(status=Subquery(
-        Delivery.objects.filter(pk=OuterRef("carried_by_id")).values("status")[:1]))
-    ids = list(stale.values_list("carried_by_id", flat=True).distinct()[:limit])
-    return mirror(ids)
+def resync(batch_ids: Iterable[str], limit: int = 5000) -> int:
+    """Carried rows of these batches whose status differs from their bundle's (the sweeper runs it for
+    running batches; every path that changes a bundle mirrors it in the same transaction)."""
+    stale = Delivery.objects.filter(batch_id__in=list(batch_ids), carried_by__isnull=False).exclude(
+        status=Subquery(Delivery.objects.filter(pk=OuterRef("carried_by_id")).values("status")[:1]))
+    return mirror(stale.values_list("carried_by_id", flat=True).distinct()[:limit])
 
 
 # --- what the officer sees before confirming ------------------------------------------------------------
@@ -216,7 +238,7 @@ def summary(qs: QuerySet[Beneficiary], bundled: bool = True) -> Summary:
     s.distinct_phones = phoned.values("phone").distinct().count()
     shared = grouped.values("phone").annotate(n=Count("id")).filter(n__gt=1)
     s.shared_phones = shared.count()
-    s.in_households = sum(shared.values_list("n", flat=True)) if s.shared_phones else 0
+    s.in_households = grouped.filter(phone__in=shared.values("phone")).count() if s.shared_phones else 0
     s.largest = [(mask_phone(p), n) for p, n in shared.order_by("-n", "phone").values_list("phone", "n")[:5]]
     s.flagged = shared.filter(n__gt=REVIEW_ABOVE).count()
     s.messages = s.with_phone - (s.in_households - s.shared_phones if bundled else 0)

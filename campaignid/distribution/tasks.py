@@ -18,7 +18,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from campaignid.lib import env
 
-from . import dispatch, engine, pauses
+from . import dispatch, engine, households, pauses
 from .models import Batch, Delivery, Status
 
 log = logging.getLogger("campaignid.distribution.tasks")
@@ -127,7 +127,9 @@ def sweep() -> None:
     for batch_id in engine.unexpanded(now):
         log.warning("batch %s was not fully created; resuming its expansion", batch_id)
         expand(batch_id)
-    for batch_id in Batch.objects.filter(state=Batch.State.RUNNING).values_list("id", flat=True):
+    running = list(Batch.objects.filter(state=Batch.State.RUNNING).values_list("id", flat=True))
+    households.resync(running)
+    for batch_id in running:
         engine.refresh_counters(batch_id)
     cancelled = Batch.objects.filter(state=Batch.State.CANCELLED, deliveries__status=Status.PENDING).distinct()
     for batch_id in cancelled.values_list("id", flat=True):  # retries scheduled while it was being cancelled

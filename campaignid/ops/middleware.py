@@ -39,6 +39,7 @@ ROUTES: dict[str, tuple[str, tuple[str, ...]]] = {
     "dashboard:rate_card": ("settings.change", ("POST",)),
     "dashboard:rate_card_delete": ("settings.change", ("POST",)),
     "dashboard:wa_template_accept": ("settings.change", ("POST",)),
+    "dashboard:beneficiary_household": ("household.change", ("POST",)),
     "dashboard:revoke_token": ("token.revoke", ("POST",)),
     "api:revoke_token": ("token.revoke", ("DELETE",)),  # DELETE /api/v1/tokens/{token_id}
 }

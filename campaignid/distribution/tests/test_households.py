@@ -281,3 +281,19 @@ def test_the_household_page_lists_first_names_and_codes_of_its_cards_only_with_t
     taken_out.household_excluded = True
     taken_out.save()
     assert "Fatou" not in client.get(f"/h/{home.code}?k={home.key}").content.decode()
+
+
+def test_the_sweeper_repairs_a_carried_row_left_behind_its_bundle(sandbox_settings, inline_queue, programme):
+    org, program = programme
+    _fast(org, sandbox_settings)
+    batch = _send(org, program, ["sms"])
+    carried = Delivery.objects.filter(batch=batch, carried_by__isnull=False).first()
+    Delivery.objects.filter(pk=carried.pk).update(status="pending", sent_at=None)
+    Batch.objects.filter(pk=batch.pk).update(state=Batch.State.RUNNING)
+    from campaignid.distribution.tasks import sweep
+
+    sweep.call_local()
+    carried.refresh_from_db()
+    assert carried.status == "sent" and carried.sent_at == Delivery.objects.get(pk=carried.carried_by_id).sent_at
+    batch.refresh_from_db()
+    assert (batch.sent, batch.pending, batch.state) == (10, 0, "completed")
