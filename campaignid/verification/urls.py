@@ -16,5 +16,6 @@ urlpatterns = [
     path("c/<str:code>", views.card_page, name="card"),
     path("c/<str:code>/card.png", views.card_image, name="card_image"),
     path("h/<str:code>", views.household_page, name="household"),
+    path("h/<str:code>/cards.pdf", views.household_pdf, name="household_pdf"),
     path("logos/<str:stem>.png", views.programme_logo, name="logo"),
 ]

@@ -227,42 +227,68 @@ def verifier_manifest(request: HttpRequest) -> JsonResponse:
     return response
 
 
-@require_GET
-def household_page(request: HttpRequest, code: str) -> HttpResponse:
-    """``/h/<code>?k=<key>``: the cards of a household (one phone, several beneficiaries), first names and
-    card codes only, each to open, download or add to Google Wallet. Nothing is shown without the key."""
+def _household(request: HttpRequest, code: str):
+    """The household named by ``code`` when the request carries its key, else None (same answer for both)."""
+    from campaignid.programs.models import Household
+
+    home = Household.objects.select_related("program__organisation").filter(code=code.strip().lower()).first()
+    key = request.GET.get("k", "")
+    if home is not None and key and hmac.compare_digest(key.encode(), home.key.encode()):
+        return home
+    return None
+
+
+def _household_cards(home) -> list:
+    """(beneficiary, valid card) of the household, by first name."""
     from campaignid.cards.models import Card
     from campaignid.distribution import households
-    from campaignid.programs.models import Household
+
+    people = list(households.members(home))
+    valid = {c.beneficiary_id: c for c in Card.objects.filter(beneficiary__in=people, status=Card.VALID)
+             .select_related("program__organisation")}
+    return [(b, valid[b.pk]) for b in people if b.pk in valid and check_card(valid[b.pk]).status == "valid"]
+
+
+@require_GET
+def household_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    """Every card of the household in one PDF, one page each (what WhatsApp sends as a document)."""
+    from campaignid.cards.household_pdf import household_filename, render_household_pdf
 
     retry_after = over_limit("card_page", request)
     if retry_after:
         return _private(_too_many(request, retry_after))
-    home = Household.objects.select_related("program__organisation").filter(code=code.strip().lower()).first()
+    home = _household(request, code)
+    pairs = _household_cards(home) if home else []
+    if not pairs:
+        raise Http404("no such household")
+    lang = _language(request, home)
+    response = HttpResponse(render_household_pdf([c for _, c in pairs], lang=lang, household=home.code),
+                            content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{household_filename(home.code, lang=lang)}"'
+    return _private(response)
+
+
+@require_GET
+def household_page(request: HttpRequest, code: str) -> HttpResponse:
+    """``/h/<code>?k=<key>``: the cards of a household (one phone, several beneficiaries), first names and
+    card codes only, each to open, download or add to Google Wallet. Nothing is shown without the key."""
+    retry_after = over_limit("card_page", request)
+    if retry_after:
+        return _private(_too_many(request, retry_after))
+    home = _household(request, code)
     key = request.GET.get("k", "")
-    if home is not None and not (key and hmac.compare_digest(key.encode(), home.key.encode())):
-        home = None  # a wrong key and an unknown code look the same
-    asked = request.GET.get("lang", "")
-    language = asked if asked in LANGUAGES else (
-        translation.get_language_from_request(request)[:2]
-        if request.META.get("HTTP_ACCEPT_LANGUAGE") or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        else (home.program.language if home else settings.LANGUAGE_CODE))
+    language = _language(request, home)  # a household, like a card, has a programme
     items = []
-    if home is not None:
-        people = list(households.members(home))
-        valid = {c.beneficiary_id: c for c in Card.objects.filter(beneficiary__in=people, status=Card.VALID)
-                 .select_related("program__organisation")}
-        for b in people:
-            card = valid.get(b.pk)
-            if card is None or check_card(card).status != "valid":
-                continue
-            image = reverse("verification:card_image", args=[card.code]) + f"?k={card.holder_key}"
-            items.append({"first_name": b.first_name or "—", "code": card.code, "image_url": image,
-                          "page_url": reverse("verification:card", args=[card.code]) + f"?k={card.holder_key}",
-                          "wallet_url": cards.wallet_save_url(card)})
+    for b, card in _household_cards(home) if home else []:
+        image = reverse("verification:card_image", args=[card.code]) + f"?k={card.holder_key}"
+        items.append({"first_name": b.first_name or "—", "code": card.code, "image_url": image,
+                      "page_url": reverse("verification:card", args=[card.code]) + f"?k={card.holder_key}",
+                      "wallet_url": cards.wallet_save_url(card)})
+    pdf_url = reverse("verification:household_pdf", args=[home.code]) + f"?k={home.key}&lang={language}" \
+        if home and items else ""
     with translation.override(language):
         context = {"home": home, "items": items, "language": language, "query_k": key if home else "",
-                   "programme": home.program if home else None}
+                   "pdf_url": pdf_url, "programme": home.program if home else None}
         response = render(request, "verification/household.html", context, status=200 if home else 404)
     response["Content-Language"] = language
     response["Vary"] = "Accept-Language, Cookie"
