@@ -33,7 +33,8 @@ LABELS = {
 HELP = {
     "org_unit": gettext_lazy("Empty: the enrollment's org unit (usual). Choose an attribute only if it holds an "
                              "org unit UID."),
-    "household": gettext_lazy("Optional: groups the members of a household for later household cards."),
+    "household": gettext_lazy("Optional: one message carries the cards of a household, and a child recorded "
+                              "without a phone gets its card on its household's phone."),
 }
 PROBLEMS = {
     "unknown_attribute": gettext_lazy("This attribute is not one of the programme's in DHIS2 (it may have been "

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from campaignid.programs.models import Beneficiary, Household, Program
@@ -66,30 +68,53 @@ def normalise(phone: str) -> str:
 
 
 def walk(qs: QuerySet[Beneficiary], chunk: int = WALK_CHUNK) -> Iterator[list[Beneficiary]]:
-    """The selection as households, in phone order: lists of beneficiaries sharing a phone (one each for
-    those without a phone or taken out of their household). Keyset pages of ``chunk`` rows on
-    (phone, id): memory stays flat whatever the selection's size; a household spanning two pages is held
-    until it is complete."""
-    qs = qs.order_by("phone", "id")
-    last_phone, last_id, held = None, 0, []
+    """The selection as households: lists of beneficiaries sent together (one each for those without a
+    phone or taken out of their household). Keyset pages of ``chunk`` rows: memory stays flat whatever the
+    selection's size; a household spanning two pages is held until it is complete.
+
+    Where the programme maps a household or caregiver ID from DHIS2 (``attributes["household"]``), the
+    beneficiaries carrying one are grouped by it first: a child recorded without a phone then gets its
+    card on the phone of its household (given to it here, in memory only). Everyone else is grouped by
+    phone."""
+    qs = qs.annotate(hid=Cast(KT("attributes__household"), CharField()))  # text: compared, ordered as text
+    yield from _walk(qs.exclude(hid__isnull=True).exclude(hid=""), "hid", chunk, adopt=True)
+    yield from _walk(qs.filter(Q(hid__isnull=True) | Q(hid="")), "phone", chunk, adopt=False)
+
+
+def _walk(qs: QuerySet[Beneficiary], key: str, chunk: int, adopt: bool) -> Iterator[list[Beneficiary]]:
+    qs = qs.order_by(key, "id")
+    last_key, last_id, held = None, 0, []
+
+    def close(group: list[Beneficiary]) -> list[list[Beneficiary]]:
+        if adopt:  # the household's phone for members recorded without one
+            phone = next((b.phone for b in group if b.phone and not b.household_excluded), "")
+            for b in group:
+                b.phone = b.phone or phone
+        return [group]
+
     while True:
-        page = qs if last_phone is None else qs.filter(Q(phone__gt=last_phone) | Q(phone=last_phone, id__gt=last_id))
+        page = qs if last_key is None else qs.filter(Q(**{f"{key}__gt": last_key}) | Q(**{key: last_key,
+                                                                                           "id__gt": last_id}))
         rows = list(page[:chunk])
         if not rows:
             break
-        last_phone, last_id = rows[-1].phone, rows[-1].pk
+        last_key, last_id = getattr(rows[-1], key), rows[-1].pk
         for b in rows:
-            if b.household_excluded or not b.phone:
+            if b.household_excluded or (not b.phone and not adopt):
                 yield [b]
                 continue
-            if held and normalise(held[0].phone) != normalise(b.phone):
-                yield held
+            if held and _group_key(held[0], key) != _group_key(b, key):
+                yield from close(held)
                 held = []
             held.append(b)
         if len(rows) < chunk:
             break
     if held:
-        yield held
+        yield from close(held)
+
+
+def _group_key(b: Beneficiary, key: str) -> str:
+    return normalise(b.phone) if key == "phone" else str(getattr(b, key))
 
 
 def batched(groups: Iterable[list[Beneficiary]], size: int = WALK_CHUNK) -> Iterator[list[list[Beneficiary]]]:
@@ -139,8 +164,13 @@ def url(household: Household) -> str:
 
 def members(household: Household) -> QuerySet[Beneficiary]:
     """Who the household page shows: the programme's active beneficiaries on that phone, not taken out."""
-    qs = Beneficiary.objects.filter(program_id=household.program_id, active=True, household_excluded=False)
-    return qs.filter(phone__in=_spellings(household.phone)).order_by("first_name", "id")
+    base = Beneficiary.objects.filter(program_id=household.program_id, active=True, household_excluded=False)
+    base = base.annotate(hid=Cast(KT("attributes__household"), CharField()))
+    on_phone = base.filter(phone__in=_spellings(household.phone))
+    ids = set(on_phone.exclude(hid__isnull=True).exclude(hid="").values_list("hid", flat=True))
+    if ids:  # children recorded without a phone, in a household (DHIS2 household ID) that has this one
+        on_phone = base.filter(Q(phone__in=_spellings(household.phone)) | Q(phone="", hid__in=ids))
+    return on_phone.order_by("first_name", "id")
 
 
 def _spellings(phone: str) -> list[str]:

@@ -101,6 +101,24 @@ def test_the_summary_counts_phones_messages_saved_and_flags_a_number_typed_for_e
     assert "9999999" not in str(s.largest)  # never a full number on a page
 
 
+def test_a_child_without_a_phone_joins_its_household_by_the_dhis2_household_id(
+        sandbox_settings, inline_queue, programme, make_beneficiary, client):
+    org, program = programme
+    Beneficiary.objects.filter(program=program, enrollment_id__in=["A1", "A2", "A3"]).update(
+        attributes={"household": "HH-7"})
+    make_beneficiary(program, enrollment_id="A0", first_name="Bébé", phone="", attributes={"household": "HH-7"})
+    make_beneficiary(program, enrollment_id="Z0", first_name="Orphelin", phone="", attributes={"household": "HH-9"})
+    _fast(org, sandbox_settings)
+    batch = _send(org, program, ["sms"])
+    rows = _by_enrollment(batch)
+    bundle = next(d for d in rows.values() if d.carries == 3)
+    assert rows["A0"].carried_by_id == bundle.pk and rows["A0"].status == "sent"
+    assert rows["Z0"].status == "failed" and rows["Z0"].error_category == "no_recipient"
+    assert len(_sms(sandbox_settings)) == 7
+    home = Household.objects.get(program=program, phone=FAMILY_A)
+    assert "Bébé" in client.get(f"/h/{home.code}?k={home.key}").content.decode()
+
+
 # --- SMS -----------------------------------------------------------------------------------------------
 def test_a_bulk_sms_sends_one_message_per_phone_and_every_card_row_takes_its_status(
         sandbox_settings, inline_queue, programme, make_token, api_client):
