@@ -35,6 +35,8 @@ PUBLIC = {
     "verifier_short": "the short address printed in card QR codes (the same app)",
     "logo": "a programme's logo, fetched by Google for the wallet pass (printed on the card anyway)",
     "service_worker": "the verifier app's service worker", "manifest": "the verifier app's manifest",
+    "household": "a shared phone's household page, opened only with the key sent to that phone (first names, codes)",
+    "household_pdf": "the same household's cards as one PDF, behind the same key",
     "set_password": "the one-time link of an invitation or a reset (signed, expiring, spent once used)",
 }
 DASHBOARD_METHODS = ("get", "post")

@@ -5,6 +5,8 @@ PDF sheet the print channel wrote, rendered at 200 dpi."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -152,8 +154,8 @@ def test_a_photo_of_a_printed_card_marks_it_handed_over_in_logs_and_csv(world):
         assert page.locator("span.status:has-text('remise')").count() == 1
         export = page.get_attribute("#export-csv", "href")
         csv_text = page.evaluate("async (u) => (await fetch(u)).text()", export)
-        rows = [line for line in csv_text.splitlines()[1:] if line]
-        assert sorted(r.rsplit(",", 1)[1] for r in rows) == ["handed_over", "printed", "printed", "printed"]
+        rows = list(csv.DictReader(io.StringIO(csv_text)))
+        assert sorted(r["channel_status"] for r in rows) == ["handed_over", "printed", "printed", "printed"]
         page.goto(world["url"] + "/handover/")
         page.screenshot(path=str(support.SCREENSHOTS / "handover-photo.png"))
         audit = browser.new_context(viewport=PHONE, locale="fr-FR", bypass_csp=True)  # axe is injected inline
