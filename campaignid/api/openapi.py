@@ -34,7 +34,9 @@ ERRORS: dict[tuple[str, str], dict[int, list[str]]] = {
     ("post", "/dhis2/send-card"): SEND,
     ("post", "/api/v1/distributions"): {**SEND, 404: ["programme_not_found"], 409: [
         "channel_not_configured", "request_in_progress", "<template problem>"], 422: [
-        "invalid_channels", "invalid_message_template", "idempotency_key_reused", "invalid_idempotency_key"]},
+        "invalid_channels", "invalid_message_template", "idempotency_key_reused", "invalid_idempotency_key",
+        "check_blocking"]},
+    ("post", "/api/v1/distributions/check"): {404: ["programme_not_found"], 422: ["invalid_channels"]},
     ("post", "/api/v1/distributions/{batch_id}/{action}"): {404: ["batch_not_found"], 409: ["invalid_state",
                                                                                             "<template problem>"]},
     ("post", "/api/v1/distributions/{batch_id}/retry"): {

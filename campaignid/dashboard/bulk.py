@@ -16,13 +16,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from campaignid.distribution import costs as distribution_costs
-from campaignid.distribution import engine, eta, households, service
+from campaignid.distribution import engine, eta, households, precheck, service
 from campaignid.distribution import messages as templates
 from campaignid.distribution.models import CHANNELS as Delivery_CHANNELS
 from campaignid.distribution.models import Batch
 from campaignid.lib.errors import DomainError
 
-from . import bulk_summary, people, printing_pages
+from . import people, printing_pages
 from .common import api_error_text, is_htmx, member_view, program_of, query_string
 
 RETRY_CHANNELS = ("whatsapp", "sms", "print")  # where failed cards can be sent again from a batch
@@ -126,12 +126,13 @@ def bulk_review(request: HttpRequest, scope) -> HttpResponse:
     context = _form_context(program, selection, params, problem)
     if problem or params.errors:
         return render(request, "dashboard/bulk.html", context, status=422)
-    context["summary"] = bulk_summary.summarise(scope, program, engine_sel, params.channels, params.message,
-                                                params.scheduled_at)
-    if params.channel in households.BUNDLED_CHANNELS:
-        context["households"] = households.summary(
-            engine.selection_queryset(scope, program, engine_sel, params.channel), params.bundle)
-        context["review_above"] = households.REVIEW_ABOVE
+    check = precheck.check(scope, program, params.channels, engine_sel, params.message, params.scheduled_at,
+                           {"bundle_households": params.bundle})
+    context.update(check=check, summary=check.summary, households=check.households,
+                   review_above=households.REVIEW_ABOVE)
+    summary, grouped = check.summary, check.households
+    if params.channel == "sms" and grouped is not None and grouped.bundling and summary.sendable:
+        context["units_saved"] = round(summary.sms_parts * grouped.saved / summary.sendable)  # parts per message
     return render(request, "dashboard/bulk_review.html", context)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from campaignid.cards import service as cards
@@ -12,6 +11,7 @@ from campaignid.channels import config as channel_config
 from campaignid.channels.orange_sms import segments
 from campaignid.distribution import compose, messages, service, text_plan
 from campaignid.distribution.models import Delivery
+from campaignid.distribution.summary import stand_in_card
 from campaignid.lib.phone import normalise
 from campaignid.programs.models import Beneficiary
 
@@ -39,12 +39,6 @@ def gsm7_only(beneficiary: Beneficiary) -> bool:
         return bool(channel_config.build("sms", program.organisation_id, program.pk).config.gsm7_only)
     except (channel_config.NotConfigured, AttributeError):
         return True  # the default when the SMS channel is not configured yet
-
-
-def stand_in_card(program) -> dict[str, str]:
-    """A card code and holder link of the real length, to count SMS parts before the card exists."""
-    code = f"{program.code_prefix}-XXXXXXXX"  # a prefix and 8 characters; the link carries a 22-character key
-    return {"card_code": code, "verification_url": f"{settings.CAMPAIGNID_PUBLIC_URL}/c/{code}?k={'x' * 22}"}
 
 
 def variables(beneficiary: Beneficiary, channel: str) -> tuple[dict[str, str], bool]:

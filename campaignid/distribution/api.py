@@ -91,16 +91,40 @@ def batch_out(batch: Batch) -> dict:
             "finished_at": batch.finished_at, **eta.progress(batch)}
 
 
-@router.post("/distributions", response={201: dict}, summary="Start a bulk distribution")
-def create_distribution(request: HttpRequest, payload: DistributionIn):
-    """Returns the batch at once (`batch_…`); deliveries are created and sent in the background.
-    `GET /api/v1/distributions/{id}` shows live progress."""
-    scope = request.auth
+def _channels_and_selection(payload: DistributionIn) -> tuple[list[str], dict]:
     channels = payload.channels or ([payload.channel] if payload.channel else [])
     selection = payload.selection.dict(exclude_none=True)
     if not selection.get("enrollment_ids") and not any(k in selection for k in ("org_unit", "enrolled_after",
                                                                                   "enrolled_before")):
         selection["all"] = True
+    return channels, selection
+
+
+@router.post("/distributions/check", response={200: dict}, summary="Pre-launch check of a bulk distribution")
+def check_distribution(request: HttpRequest, payload: DistributionIn, lang: Literal["en", "fr"] = "en"):
+    """The same body as `POST /api/v1/distributions`; nothing is created or sent. Returns `level` (`ok`,
+    `warning` or `blocking`), `can_start`, and each item with its `code`, `level`, `title`, `reason` and
+    `figures` — the check the dashboard shows before an officer confirms."""
+    from django.utils import translation
+
+    from . import precheck
+
+    scope = request.auth
+    channels, selection = _channels_and_selection(payload)
+    program = service.programme_for_distribution(scope, payload.programme, channels)
+    with translation.override(lang):
+        result = precheck.check(scope, program, channels, selection, payload.message or "", payload.scheduled_at,
+                                _options(payload))
+        return JsonResponse(result.as_dict())
+
+
+@router.post("/distributions", response={201: dict}, summary="Start a bulk distribution")
+def create_distribution(request: HttpRequest, payload: DistributionIn):
+    """Returns the batch at once (`batch_…`); deliveries are created and sent in the background.
+    `GET /api/v1/distributions/{id}` shows live progress. Refused (422 `check_blocking`, 503
+    `channel_paused`, …) when the pre-launch check blocks."""
+    scope = request.auth
+    channels, selection = _channels_and_selection(payload)
 
     def act():
         batch = service.create_distribution(

@@ -130,17 +130,26 @@ def send_card_answer(d: Delivery) -> tuple[int, dict]:
     return 200, body
 
 
-def create_distribution(scope, *, programme: str, channels: list[str], selection: dict, message: str | None,
-                        scheduled_at: datetime | None, options: dict, actor: str) -> Batch:
+def programme_for_distribution(scope, programme: str, channels: list[str]) -> Program:
+    """The programme of a bulk send and its channels checked for shape (unknown or repeated channels)."""
     program = scope.programs().filter(dhis2_program_uid=programme).first()
     if program is None:
         raise NotFound("programme_not_found", f"No programme {programme!r} for this organisation.")
     if not channels or len(set(channels)) != len(channels) or any(c not in CHANNELS for c in channels):
         raise Invalid("invalid_channels", "channels must be distinct values among " + ", ".join(CHANNELS))
+    return program
+
+
+def create_distribution(scope, *, programme: str, channels: list[str], selection: dict, message: str | None,
+                        scheduled_at: datetime | None, options: dict, actor: str) -> Batch:
+    program = programme_for_distribution(scope, programme, channels)
     _check_template(message)
     for channel in channels:
         check_channel_ready(channel, program)
     _check_provider_template(program, channels)
+    from . import precheck
+
+    precheck.enforce(program, channels)
     batch = Batch.objects.create(
         organisation=scope.organisation, program=program, channels=channels,
         selection={**selection, "options": options}, message=message or "", scheduled_at=scheduled_at,

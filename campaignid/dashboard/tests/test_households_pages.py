@@ -35,7 +35,7 @@ def test_the_review_shows_distinct_phones_messages_saved_and_flags_a_number_type
         sandbox_settings, admin, families):
     html = admin.post("/distribution/review/", {"all": "1", "channel": "sms"}).content.decode()
     assert (_cell(html, "with-phone"), _cell(html, "phones"), _cell(html, "shared")) == (19, 6, 2)
-    assert (_cell(html, "messages"), _cell(html, "saved")) == (6, 13)
+    assert (_cell(html, "messages"), _cell(html, "saved"), _cell(html, "units-saved")) == (6, 13, 13)
     assert "1 téléphone a plus de 10 cartes" in html
     assert "+221779999999" not in html  # masked in the largest households
     off = admin.post("/distribution/review/", {"all": "1", "channel": "sms", "bundle_shown": "1"}).content.decode()

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from campaignid.channels.models import ChannelConfig
-from campaignid.dashboard import bulk_summary
+from campaignid.distribution import summary as bulk_summary
 from campaignid.distribution.models import Batch, Delivery
 from campaignid.programs.models import Membership
 from campaignid.sandbox.testing import control

@@ -23,8 +23,6 @@ from campaignid.distribution.pacing import HEADROOM
 from campaignid.lib.http import client_session
 from campaignid.programs.models import Program
 
-from .compose_preview import stand_in_card
-
 MESSAGE_CHANNELS = ("whatsapp", "sms")
 EXACT_LIMIT = 5000  # SMS parts are counted message by message up to this many, then extrapolated
 
@@ -56,6 +54,14 @@ class Summary:
     template_problem: str = ""  # why the WhatsApp template cannot be sent now (the batch would be refused)
     whatsapp_template: str = ""  # the approved template that replaces a custom message for some people
     custom_text_reaches: int | None = None  # of ``sendable``, how many get the custom message on WhatsApp
+
+
+def stand_in_card(program) -> dict[str, str]:
+    """A card code and holder link of the real length, to count SMS parts before the card exists."""
+    from django.conf import settings
+
+    code = f"{program.code_prefix}-XXXXXXXX"  # a prefix and 8 characters; the link carries a 22-character key
+    return {"card_code": code, "verification_url": f"{settings.CAMPAIGNID_PUBLIC_URL}/c/{code}?k={'x' * 22}"}
 
 
 def country_of(phone: str) -> str:
