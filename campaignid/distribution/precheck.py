@@ -170,6 +170,18 @@ def _contacts_item(s: summaries.Summary) -> Item:
     return Item("contacts", WARNING, title, reason, figures)
 
 
+def _duration(seconds: float) -> str:
+    """The same words as the dashboard's ETA (``_eta.html``): seconds, then minutes, then hours."""
+    if seconds < 60:
+        n = int(seconds)
+        return ngettext("%(n)s second", "%(n)s seconds", n) % {"n": n}
+    if seconds < 7200:
+        n = round(seconds / 60)
+        return ngettext("about %(n)s minute", "about %(n)s minutes", n) % {"n": n}
+    n = round(seconds / 3600)
+    return ngettext("about %(n)s hour", "about %(n)s hours", n) % {"n": n}
+
+
 def _eta_item(s: summaries.Summary) -> Item:
     title = _("Duration")
     eta = s.eta
@@ -177,9 +189,7 @@ def _eta_item(s: summaries.Summary) -> Item:
         return Item("eta", WARNING, title, _("Unknown: the first channel is not configured."))
     figures = {"seconds": eta.seconds, "reasons": eta.reasons,
                "finish_at": eta.finish_at.isoformat() if eta.finish_at else None}
-    hours = eta.seconds / 3600
-    text = (_("about %(n)s minutes") % {"n": max(1, round(eta.seconds / 60))} if hours < 2
-            else _("about %(n)s hours") % {"n": round(hours)})
+    text = _duration(eta.seconds)
     notes = []
     if "quiet_hours" in eta.reasons:
         notes.append(_("it waits for the end of quiet hours"))
