@@ -252,4 +252,8 @@ BREAKER_WINDOW_SECONDS = env.get_int("BREAKER_WINDOW_SECONDS", 300)
 BREAKER_MIN_OUTCOMES = env.get_int("BREAKER_MIN_OUTCOMES", 50)
 BREAKER_FAILURE_SHARE = env.get_int("BREAKER_FAILURE_SHARE_PERCENT", 30) / 100
 BREAKER_IGNORED = set(env.get_list("BREAKER_IGNORED", ["not_on_whatsapp", "opted_out", "no_recipient", "cancelled"]))
+# A "not on WhatsApp" answer is remembered (the next send with a fallback skips WhatsApp for that number) only
+# while the account's failure share over the breaker's window stays under this; forgotten after N days.
+NOT_ON_WHATSAPP_TRUST_BELOW = env.get_int("NOT_ON_WHATSAPP_TRUST_BELOW_PERCENT", 50) / 100
+NOT_ON_WHATSAPP_DAYS = env.get_int("NOT_ON_WHATSAPP_DAYS", 90)
 CARD_IMAGE_CACHE_MB = env.get_int("CARD_IMAGE_CACHE_MB", 512)

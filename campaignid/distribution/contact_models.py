@@ -23,6 +23,8 @@ class Contact(models.Model):
     moved_to = models.CharField(max_length=20, blank=True, help_text=_("New number the provider announced."))
     window_until = models.DateTimeField(null=True, blank=True, help_text=_("Free-form messages allowed until."))
     last_inbound_at = models.DateTimeField(null=True, blank=True)
+    not_on_whatsapp_at = models.DateTimeField(null=True, blank=True, help_text=_(
+        "When the provider answered that this number has no WhatsApp account (while the account was well)."))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -134,6 +134,7 @@ def record_inbound(message: InboundMessage, organisations: list[int] | None) -> 
     if contact.window_until is None or until > contact.window_until:
         contact.window_until = until
     contact.last_inbound_at = max(filter(None, [contact.last_inbound_at, message.at]))
+    contact.not_on_whatsapp_at = None  # they wrote to us: on this channel after all
     contact.save()
     return contact
 

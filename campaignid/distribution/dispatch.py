@@ -280,10 +280,11 @@ def record(rows: list[Delivery], outcomes: dict[int, object], chunk: leases.Chun
                 pauses.pause_country(item[0], item[2], country, *item[3:], now=now)
             else:
                 pause_account(*item, now=now)
-    from . import breaker
+    from . import breaker, reachability
 
-    breaker.observe((d.batch_id, d.channel, e.kind + (f":{e.status}" if e.status else ""), d.error_category)
-                    for d, e in zip(rows, events, strict=True))
+    kinds = [e.kind + (f":{e.status}" if e.status else "") for e in events]
+    breaker.observe((d.batch_id, d.channel, kind, d.error_category) for d, kind in zip(rows, kinds, strict=True))
+    reachability.observe((d.channel, d.provider_account, kind) for d, kind in zip(rows, kinds, strict=True))
     failed = [d for d in rows if d.status == Status.FAILED and d.pk not in moved]
     if failed:
         from .hooks import after_failure

@@ -20,7 +20,7 @@ from campaignid.lib.mask import mask_phone
 from campaignid.lib.rows import insert as rows_insert
 from campaignid.programs.models import Beneficiary, Program
 
-from . import households, rules
+from . import households, reachability, rules
 from .models import Batch, Delivery, DeliveryEvent, Status
 
 log = logging.getLogger("campaignid.distribution")
@@ -102,9 +102,7 @@ def expand_batch(batch_id: str) -> int:
         else Batch.State.RUNNING, started_at=timezone.now())
     if households.bundling(batch.program, channel, batch.selection.get("options")):
         created = _expand_households(batch, qs, channel, account, due)
-        Batch.objects.filter(pk=batch.pk).update(expanded_at=timezone.now())
-        refresh_counters(batch.pk)
-        return created
+        return _expanded(batch, channel, created)
     created, last_id, checked = 0, 0, False
     while True:
         chunk = list(qs.filter(id__gt=last_id)[:EXPAND_CHUNK])
@@ -112,8 +110,9 @@ def expand_batch(batch_id: str) -> int:
             break
         last_id = chunk[-1].pk
         issued = cards.issue_cards_bulk([b for b in chunk if not _blocked_reason(b, channel)], batch.created_by)
-        created += _insert([_delivery_for(batch, batch.program, b, issued.get(b.pk), channel, account, due)
-                            for b in chunk])
+        rows = [_delivery_for(batch, batch.program, b, issued.get(b.pk), channel, account, due) for b in chunk]
+        _skip_known_absent(batch, channel, account, rows)
+        created += _insert(rows)
         if channel == "sms" and not checked:  # countries with an empty bundle wait before any send
             from .pauses import check_balances
 
@@ -121,9 +120,30 @@ def expand_batch(batch_id: str) -> int:
         from .tasks import kick
 
         kick()  # the first chunks go out while the rest is being created
+    return _expanded(batch, channel, created)
+
+
+def _expanded(batch: Batch, channel: str, created: int) -> int:
+    if reachability.skips(batch, channel):
+        reachability.fall_back(batch.pk)  # numbers known not to be on WhatsApp: the next channel at once
     Batch.objects.filter(pk=batch.pk).update(expanded_at=timezone.now())
     refresh_counters(batch.pk)
     return created
+
+
+def _skip_known_absent(batch: Batch, channel: str, account: str, rows: list[Delivery],
+                       bundles: list[tuple[Delivery, list[Delivery]]] = ()) -> None:
+    """Rows (and household bundles, whole) to numbers known not to be on WhatsApp fail at creation when
+    the batch has a next channel (``reachability``)."""
+    if not reachability.skips(batch, channel):
+        return
+    absent = reachability.known_absent(account, [r.recipient for r in rows] + [b.recipient for b, _ in bundles])
+    if not absent:
+        return
+    reachability.mark(rows, absent)
+    for lead, rest in bundles:
+        if lead.recipient in absent:
+            reachability.mark([lead, *rest], {r.recipient: absent[lead.recipient] for r in [lead, *rest]})
 
 
 def _expand_households(batch: Batch, qs: QuerySet[Beneficiary], channel: str, account: str, due: datetime) -> int:
@@ -136,6 +156,7 @@ def _expand_households(batch: Batch, qs: QuerySet[Beneficiary], channel: str, ac
         if Batch.objects.filter(pk=batch.pk, state=Batch.State.CANCELLED).exists():
             break
         singles, bundles = _household_rows(batch, page, channel, account, due)
+        _skip_known_absent(batch, channel, account, singles, bundles)
         created += _insert(singles) + _insert_bundles(bundles)
         if channel == "sms" and not checked:
             from .pauses import check_balances

@@ -11,7 +11,7 @@ from django.utils import timezone
 from campaignid.channels.base import StatusUpdate
 from campaignid.lib.rows import insert as rows_insert
 
-from . import bulk, contacts, costs, households
+from . import bulk, contacts, costs, households, reachability
 from . import status as machine
 from .models import Delivery, DeliveryEvent, Status
 
@@ -108,11 +108,14 @@ def record_updates(kind: str, updates: list[StatusUpdate], report_unmatched: boo
         rows_insert(events)
         contacts.learn(learned)
     failed = [by_id[e.delivery_id] for e in events if e.status == Status.FAILED]
+    if kind == "whatsapp":
+        reachability.forget(by_id[e.delivery_id] for e in events if e.status in (Status.DELIVERED, Status.READ))
     if failed:
         from . import breaker
         from .hooks import after_failure
 
         breaker.observe((d.batch_id, d.channel, breaker.LATE_FAILED, d.error_category) for d in failed)
+        reachability.observe((d.channel, d.provider_account, "late") for d in failed)
         _forget_stale_media(kind, failed)
         after_failure(failed)
     return unmatched if report_unmatched else counts

@@ -7,15 +7,17 @@ Items (``code``): ``selection`` (who is selected, who will receive it), ``channe
 paused by a provider), ``whatsapp_template`` (approved, quality, category), ``sms_balance`` (Orange units per
 country against the units needed), ``eta`` (pacing, quiet hours, the WhatsApp daily limit), ``cost:<kind>``
 (from the organisation's rate card), ``contacts`` (who has no usable contact and what happens to them),
-``households`` (shared phones; a number typed for everyone).
+``not_on_whatsapp`` (numbers Meta said have no WhatsApp: where their cards go), ``households`` (shared phones;
+a number typed for everyone).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -170,6 +172,30 @@ def _contacts_item(s: summaries.Summary) -> Item:
     return Item("contacts", WARNING, title, reason, figures)
 
 
+def _known_absent_item(program: Program, channels: list[str], qs) -> Item | None:
+    """Numbers Meta said are not on WhatsApp (``reachability``): where their cards go."""
+    if channels[0] != "whatsapp":
+        return None
+    from .contact_models import Contact
+
+    since = timezone.now() - timedelta(days=settings.NOT_ON_WHATSAPP_DAYS)
+    n = Contact.objects.filter(account=engine.account_key("whatsapp", program), not_on_whatsapp_at__gte=since,
+                               phone__in=qs.exclude(phone="").values("phone")).count()
+    if not n:
+        return None
+    title = _("Known not to be on WhatsApp")
+    if len(channels) > 1:
+        return Item("not_on_whatsapp", OK, title, ngettext(
+            "%(n)s number is known not to be on WhatsApp: its card goes straight to %(channel)s.",
+            "%(n)s numbers are known not to be on WhatsApp: their cards go straight to %(channel)s.", n) % {
+            "n": n, "channel": _name(channels[1])}, {"numbers": n, "then": channels[1]})
+    return Item("not_on_whatsapp", WARNING, title, ngettext(
+        "%(n)s number is known not to be on WhatsApp: add SMS or print after WhatsApp, or it will probably not "
+        "receive its card.",
+        "%(n)s numbers are known not to be on WhatsApp: add SMS or print after WhatsApp, or they will probably "
+        "not receive their cards.", n) % {"n": n}, {"numbers": n, "then": "nothing"})
+
+
 def _duration(seconds: float) -> str:
     """The same words as the dashboard's ETA (``_eta.html``): seconds, then minutes, then hours."""
     if seconds < 60:
@@ -263,6 +289,7 @@ def check(scope, program: Program, channels: list[str], selection: dict, message
     items = [_selection_item(s), *items, *([template] if template else []),
              *([b] if (b := balance_item(s)) else []), _eta_item(s),
              *_cost_items(program, s, min(messages, s.sendable)), _contacts_item(s),
+             *([k] if (k := _known_absent_item(program, channels, qs)) else []),
              *([household] if household else [])]
     return Check(items=items, summary=s, households=h)
 
