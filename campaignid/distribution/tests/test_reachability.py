@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from campaignid.distribution import engine, reachability
 from campaignid.distribution.contact_models import Contact
@@ -151,7 +151,8 @@ def test_the_pre_launch_check_says_where_the_known_numbers_go(inline_queue, peop
 
     org, program, _, fixed = people
     _distribute(org, program, ["whatsapp", "sms"])  # Meta answers 131026 for the two fixed lines
-    check = precheck.check(Scope(org), program, channels, {})
+    with translation.override("en"):
+        check = precheck.check(Scope(org), program, channels, {})
     item = next((i for i in check.items if i.code == "not_on_whatsapp"), None)
     if level is None:
         assert item is None
