@@ -4,8 +4,9 @@ call. ``create_distribution`` refuses what blocks (``enforce``), so no path laun
 would stop.
 
 Items (``code``): ``selection`` (who is selected, who will receive it), ``channel:<kind>`` (configured, not
-paused by a provider), ``whatsapp_template`` (approved, quality, category), ``sms_balance`` (Orange units per
-country against the units needed), ``eta`` (pacing, quiet hours, the WhatsApp daily limit), ``cost:<kind>``
+paused by a provider), ``whatsapp_template`` (approved, quality, category), ``whatsapp_media`` (the card image
+can be drawn and is within Meta's size limit), ``sms_balance`` (Orange units per country against the units
+needed), ``eta`` (pacing, quiet hours, the WhatsApp daily limit), ``cost:<kind>``
 (from the organisation's rate card), ``contacts`` (who has no usable contact and what happens to them),
 ``not_on_whatsapp`` (numbers Meta said have no WhatsApp: where their cards go), ``households`` (shared phones;
 a number typed for everyone).
@@ -110,6 +111,59 @@ def template_item(program: Program, channels: list[str]) -> Item | None:
         "name": row.name, "language": row.language, "quality": template_guard.word(row.quality or "unknown"),
         "category": template_guard.word(row.category or "utility")},
         {"template": row.name, "language": row.language})
+
+
+WHATSAPP_IMAGE_LIMIT = 5 * 1024 * 1024  # Meta's limit for image/png and image/jpeg media
+
+
+def _stand_in_png(program: Program) -> bytes:
+    """The programme's card drawn for a stand-in holder (long name, a token of the real length)."""
+    from campaignid.cards.card_image import card_face
+    from campaignid.cards.models import Card
+    from campaignid.cards.render import render_png
+
+    now = timezone.now()
+    card = Card(program=program, code=summaries.stand_in_card(program)["card_code"], token="X" * 400,
+                display_name="Aminata Diallo-Traoré Ouédraogo", issued_at=now, expires_at=now)
+    return render_png(card_face(card))
+
+
+def _logo_readable(program: Program) -> bool:
+    if not program.logo:
+        return True
+    from PIL import Image
+
+    try:
+        with Image.open(program.logo.path) as logo:
+            logo.load()
+    except Exception:  # missing file, not an image, truncated upload
+        return False
+    return True
+
+
+def media_item(program: Program, channels: list[str]) -> Item | None:
+    """The card image WhatsApp sends: it can be drawn with the programme's look and Meta accepts its size."""
+    if "whatsapp" not in channels:
+        return None
+    title = _("WhatsApp card image")
+    try:
+        data = _stand_in_png(program)
+    except Exception as exc:  # a logo that cannot be read, a font missing: no card could be sent
+        return Item("whatsapp_media", BLOCKING, title, _(
+            "The card image cannot be drawn with this programme's look (%(error)s): fix the logo on the "
+            "programme's page.") % {"error": type(exc).__name__})
+    size = {"bytes": len(data)}
+    if not _logo_readable(program):
+        return Item("whatsapp_media", WARNING, title, _(
+            "The programme's logo cannot be read: cards are drawn without it. Upload it again on the "
+            "programme's page."), size)
+    if len(data) > WHATSAPP_IMAGE_LIMIT:
+        return Item("whatsapp_media", BLOCKING, title, _(
+            "The card image weighs %(kb)s kB, over WhatsApp's 5 MB limit for images: use a lighter logo.") % {
+            "kb": len(data) // 1024}, size)
+    return Item("whatsapp_media", OK, title, _(
+        "A PNG of about %(kb)s kB, within WhatsApp's 5 MB limit for images; uploaded to Meta at the first "
+        "send.") % {"kb": max(1, round(len(data) / 1024))}, size)
 
 
 def balance_item(s: summaries.Summary) -> Item | None:
@@ -282,11 +336,12 @@ def check(scope, program: Program, channels: list[str], selection: dict, message
     options = options or {}
     items = channel_items(program, channels)
     template = template_item(program, channels)
+    media = media_item(program, channels)
     s = summaries.summarise(scope, program, selection, channels, message or "", scheduled_at)
     qs = engine.selection_queryset(scope, program, selection, channels[0])
     household, h = _households_item(program, channels, qs, options)
     messages = h.messages if h is not None and h.bundling else s.sendable
-    items = [_selection_item(s), *items, *([template] if template else []),
+    items = [_selection_item(s), *items, *([template] if template else []), *([media] if media else []),
              *([b] if (b := balance_item(s)) else []), _eta_item(s),
              *_cost_items(program, s, min(messages, s.sendable)), _contacts_item(s),
              *([k] if (k := _known_absent_item(program, channels, qs)) else []),

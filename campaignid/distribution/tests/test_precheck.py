@@ -83,6 +83,9 @@ SITUATIONS = [
      "whatsapp_template", "blocking", "quality"),
     ("template-approved", ["whatsapp"], lambda org, program, sb: _template(), "whatsapp_template", "ok",
      "approved"),
+    ("media-drawn", ["whatsapp"], None, "whatsapp_media", "ok", "5 MB"),
+    ("media-corrupt-logo", ["whatsapp"], lambda org, program, sb: _corrupt_logo(program), "whatsapp_media",
+     "warning", "logo cannot be read"),
     ("no-rate-card", ["whatsapp"], None, "cost:whatsapp", "warning", "No rate card"),
     ("rate-card", ["whatsapp"], lambda org, program, sb: _rate_card(org), "cost:whatsapp", "ok", "XOF"),
     ("no-phone-nothing", ["whatsapp"], None, "contacts", "warning", "will not receive it"),
@@ -91,6 +94,13 @@ SITUATIONS = [
     ("households", ["sms"], lambda org, program, sb: _one_number_for_everyone(program), "households", "warning",
      "health worker"),
 ]
+
+
+def _corrupt_logo(program):
+    """A logo upload that is not an image (a truncated transfer): no card could be drawn with it."""
+    from django.core.files.base import ContentFile
+
+    program.logo.save("broken.png", ContentFile(b"\x89PNG\r\n\x1a\n truncated"), save=True)
 
 
 def _quiet_now(program):
