@@ -252,6 +252,7 @@ def test_a_health_worker_lists_their_own_post_and_gets_nothing_from_another(worl
         assert client.get(url(program, name, org_unit=OTHER_POST)).status_code == 200
     picker = client.get(url(program)).content.decode()
     assert "Ndiébène" not in picker and "Keur Massar" in picker
+    assert f'href="{url(program)}"' in client.get(reverse("dashboard:handover")).content.decode()
     page = client.get(url(program, org_unit=OTHER_POST)).content.decode()
     assert "Sow" in page and mine.enrollment_id in page and 'href="/beneficiaries/' not in page
 
