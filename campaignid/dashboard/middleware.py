@@ -20,15 +20,17 @@ class FrenchFirstMiddleware:
         return self.get_response(request)
 
 
-# What a health worker reaches: the hand-over page, their password, and what anyone reaches.
+# What a health worker reaches: the hand-over page, the people of their org units not reached yet (home
+# visits), their password, and what anyone reaches.
 HEALTH_WORKER_VIEWS = {"dashboard:handover", "dashboard:password", "dashboard:login", "dashboard:logout",
-                       "dashboard:switch_organisation", "set_language", "health"}
+                       "dashboard:switch_organisation", "set_language", "health",
+                       "dashboard:unreached", "dashboard:unreached_pdf", "dashboard:unreached_csv"}
 OPEN_NAMESPACES = {"verification", "api"}  # public pages; the API refuses health workers itself (401)
 
 
 class HealthWorkerMiddleware:
-    """Health workers see the hand-over page and nothing else of the dashboard (deny by default: a new page
-    is closed to them until it is listed here)."""
+    """Health workers see the hand-over page, their unreached lists and nothing else of the dashboard (deny by
+    default: a new page is closed to them until it is listed here)."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response

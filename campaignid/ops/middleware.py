@@ -28,6 +28,8 @@ ROUTES: dict[str, tuple[str, tuple[str, ...]]] = {
     "api:reissue_for_beneficiary": ("card.reissue", ("POST",)),
     "cards:reissue": ("card.reissue", ("POST",)),
     "api:export_deliveries": ("export", ("GET",)),
+    "dashboard:unreached_csv": ("export", ("GET",)),  # names (and full numbers when asked: filter phones=full)
+    "dashboard:unreached_pdf": ("export", ("GET",)),
     "api:put_integration": ("settings.change", ("PUT",)),
     "api:resume_integration": ("settings.change", ("POST",)),
     "api:save_config": ("settings.change", ("POST",)),
@@ -43,7 +45,7 @@ ROUTES: dict[str, tuple[str, tuple[str, ...]]] = {
     "dashboard:revoke_token": ("token.revoke", ("POST",)),
     "api:revoke_token": ("token.revoke", ("DELETE",)),  # DELETE /api/v1/tokens/{token_id}
 }
-FILTER_KEYS = ("channel", "status", "date_from", "date_to", "programme", "batch")
+FILTER_KEYS = ("channel", "status", "date_from", "date_to", "programme", "batch", "org_unit", "phones")
 
 
 def _scope(request: HttpRequest):

@@ -1,4 +1,5 @@
-"""Health workers: the hand-over page and their password, nothing else of the dashboard or the API; they
+"""Health workers: the hand-over page, their password and their own programmes' unreached lists (checked in
+campaignid/dashboard/tests/test_unreached.py), nothing else of the dashboard or the API; they
 record hand-overs only for beneficiaries under their org units (a unit covers its descendants by path)."""
 
 from __future__ import annotations
