@@ -134,8 +134,12 @@ def reason_of(opted_out: bool, phone: str, status: str | None, category: str, ch
     return ("printed_not_handed_over" if channel == "print" else "sent_not_confirmed"), ""
 
 
-def deliveries_in(program: Program, period: Period) -> QuerySet[Delivery]:
-    qs = Delivery.objects.filter(program=program)
+def _of_each(period: Period) -> QuerySet[Delivery]:
+    """The deliveries of the outer beneficiary in the period. A beneficiary belongs to one programme, so its
+    deliveries are that programme's: no programme filter here, or SQLite walks the programme's index
+    (program, created_at) once per person instead of the beneficiary's (measured: 61 s instead of < 1 s for
+    a post of 5,000 people next to 5,000 reached ones)."""
+    qs = Delivery.objects.filter(beneficiary=OuterRef("pk"))
     if period.start:
         qs = qs.filter(created_at__gte=period.start)
     if period.end:
@@ -145,13 +149,13 @@ def deliveries_in(program: Program, period: Period) -> QuerySet[Delivery]:
 
 def _base(scope, program: Program, period: Period) -> QuerySet[Beneficiary]:
     """Active beneficiaries of the programme in the caller's units with no reaching delivery in the period."""
-    reached = deliveries_in(program, period).filter(beneficiary=OuterRef("pk"), status__in=REACHED)
+    reached = _of_each(period).filter(status__in=REACHED)
     return scope.beneficiaries().filter(program=program, active=True).filter(~Exists(reached))
 
 
 def unreached(scope, program: Program, org_unit: str, period: Period = Period()) -> QuerySet[Beneficiary]:
     """The health post's unreached beneficiaries, annotated with their last attempt, in name order."""
-    last = deliveries_in(program, period).filter(beneficiary=OuterRef("pk")).order_by("-created_at", "-id")
+    last = _of_each(period).order_by("-created_at", "-id")
     return (_base(scope, program, period).filter(org_unit=org_unit)
             .annotate(last_status=Subquery(last.values("status")[:1]),
                       last_category=Subquery(last.values("error_category")[:1]),
