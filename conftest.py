@@ -76,6 +76,31 @@ def sandbox(sandbox_server):
 
 
 @pytest.fixture
+def client():
+    """Django's test client, routed as ``campaignid.wsgi`` routes real requests: provider callbacks
+    (``/webhooks/…``) through the short receipt middleware chain, everything else through the full stack."""
+    from django.test import Client
+    from django.test.client import ClientHandler
+
+    from campaignid.lib.receipts_handler import RECEIPT_PREFIX, ReceiptHandler
+
+    class ReceiptClientHandler(ClientHandler):
+        load_middleware = ReceiptHandler.load_middleware
+
+    class RoutedClient(Client):
+        def __init__(self, **kwargs) -> None:
+            super().__init__(**kwargs)
+            self.dashboard_handler, self.receipt_handler = self.handler, ReceiptClientHandler()
+
+        def request(self, **request):
+            receipt = request.get("PATH_INFO", "").startswith(RECEIPT_PREFIX)
+            self.handler = self.receipt_handler if receipt else self.dashboard_handler
+            return super().request(**request)
+
+    return RoutedClient()
+
+
+@pytest.fixture
 def make_org(db):
     from campaignid.programs.models import Organisation, Program
 

@@ -108,6 +108,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# Provider callbacks (``/webhooks/…``) go through these only (``campaignid.wsgi``): they use no session, user,
+# language, CSRF token or message, and are not audited; every answer keeps its security headers.
+RECEIPT_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "campaignid.ops.headers.SecurityHeadersMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
 ROOT_URLCONF = "campaignid.urls"
 WSGI_APPLICATION = "campaignid.wsgi.application"
 ASGI_APPLICATION = "campaignid.asgi.application"

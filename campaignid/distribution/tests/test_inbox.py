@@ -140,3 +140,39 @@ def test_callbacks_arriving_together_are_committed_together_and_each_caller_lear
         assert outcomes == ["stored"] * 8
         assert sorted(StatusInbox.objects.values_list("provider_message_id", flat=True)) == sorted(
             f"req-{i}" for i in range(8))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_callback_of_several_statuses_is_stored_whole_outside_any_transaction():
+    """Outside a transaction (as in the web process) one callback's statuses are written by one statement on
+    PostgreSQL, by the group commit on SQLite; either way every status keeps its own values and times."""
+    from campaignid.channels.base import StatusUpdate
+    from campaignid.channels.events import Billing
+
+    at = timezone.now().replace(microsecond=123456)
+    updates = [StatusUpdate(provider_message_id="wamid.1", status="delivered", at=at),
+               StatusUpdate(provider_message_id="wamid.2", status="failed", at=at + timedelta(seconds=1),
+                            error_code="131026", error_category="undeliverable", error_detail="Message undeliverable"),
+               StatusUpdate(provider_message_id="wamid.3", status="read", at=at + timedelta(seconds=2),
+                            billing=Billing("utility", True, ""))]
+    inbox.store("whatsapp", updates, organisations=[7])
+    rows = {r.provider_message_id: r for r in StatusInbox.objects.all()}
+    assert sorted(rows) == ["wamid.1", "wamid.2", "wamid.3"]
+    assert [(rows[u.provider_message_id].status, rows[u.provider_message_id].at) for u in updates] == [
+        (u.status, u.at) for u in updates]
+    assert (rows["wamid.2"].error_code, rows["wamid.2"].error_category) == ("131026", "undeliverable")
+    assert inbox._update(rows["wamid.3"]).billing == Billing("utility", True, "")
+    assert all(r.organisations == [7] for r in rows.values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_callback_whose_write_fails_stores_none_of_its_statuses(monkeypatch):
+    from campaignid.channels.base import StatusUpdate
+
+    sql, prepared = inbox._insert_sql()
+    # the second row breaks the statement: its status is NULL in a NOT NULL column
+    updates = [StatusUpdate(provider_message_id="wamid.ok", status="delivered", at=timezone.now()),
+               StatusUpdate(provider_message_id="wamid.bad", status=None, at=timezone.now())]
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the database's own integrity error
+        inbox.store("whatsapp", updates)
+    assert not StatusInbox.objects.exists()
