@@ -43,6 +43,7 @@ ROUTERS = [
     ("campaignid.channels.api", "api/v1/"),
     ("campaignid.channels.sms_api", "api/v1/"),
     ("campaignid.distribution.wallet_api", ""),
+    ("campaignid.distribution.reach_api", "api/v1/"),
     ("campaignid.dhis2.api", ""),
     ("campaignid.ops.api", "api/v1/"),
 ]

@@ -51,6 +51,8 @@ class CardEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        # the reach report counts online verifications (kind "verified") per day
+        indexes = [models.Index(fields=["kind", "at"], name="cardevent_kind_at")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"

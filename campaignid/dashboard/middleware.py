@@ -21,10 +21,11 @@ class FrenchFirstMiddleware:
 
 
 # What a health worker reaches: the hand-over page, the people of their org units not reached yet (home
-# visits), their password, and what anyone reaches.
+# visits), the reach of their org units (counts), their password, and what anyone reaches.
 HEALTH_WORKER_VIEWS = {"dashboard:handover", "dashboard:password", "dashboard:login", "dashboard:logout",
                        "dashboard:switch_organisation", "set_language", "health",
-                       "dashboard:unreached", "dashboard:unreached_pdf", "dashboard:unreached_csv"}
+                       "dashboard:unreached", "dashboard:unreached_pdf", "dashboard:unreached_csv",
+                       "dashboard:reach", "dashboard:reach_csv"}
 OPEN_NAMESPACES = {"verification", "api"}  # public pages; the API refuses health workers itself (401)
 
 

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.dispatch import Signal
 from django.utils import timezone
 
+from campaignid.programs import org_units as ou_tree
+
 from . import conf, connections, locks, mapping, metadata, versions
 from .client import BlockingClient, Dhis2Error
 from .models import ProgrammeSync, SyncRun
@@ -46,6 +48,7 @@ class Context:
     done_until: str = ""
     upsert_skipped: int = 0
     names: dict[str, str] = field(default_factory=dict)
+    units_done: set[str] = field(default_factory=set)
 
 
 def shift(stamp: str, minutes: float) -> str:
@@ -146,6 +149,21 @@ def _resolve_names(ctx: Context, entities: list[dict]) -> None:
     ctx.names.update({ou: ctx.names.get(ou, "") for ou in missing})
 
 
+def _store_hierarchy(ctx: Context, units: set[str]) -> None:
+    """Store the page's org units with their ancestors (once per run each), for the reach report. A DHIS2
+    that refuses leaves them unknown: their beneficiaries are still counted, under "unknown"."""
+    missing = sorted(units - ctx.units_done)
+    if not missing:
+        return
+    ctx.units_done.update(missing)
+    try:
+        found = ctx.client.run(metadata.org_unit_tree(ctx.client.async_client, missing))
+    except Dhis2Error as exc:
+        log.info("org unit hierarchy unavailable (%s); those units stay unknown", exc.code)
+        return
+    ou_tree.save_tree(ctx.run.program.organisation, found)
+
+
 def _pages(ctx: Context, progress: Progress | None) -> None:
     size, page, first_of_previous = conf.page_size(), 1, None
     while True:
@@ -154,7 +172,9 @@ def _pages(ctx: Context, progress: Progress | None) -> None:
         if first is not None and first == first_of_previous:
             raise Dhis2Error("DHIS2 returned the same page twice: the server ignores paging.")
         _resolve_names(ctx, entities)
-        outcome = upsert(ctx.run.program, ctx.parser.page(entities))
+        rows = ctx.parser.page(entities)
+        outcome = upsert(ctx.run.program, rows)
+        _store_hierarchy(ctx, {r["org_unit"] for r in rows if r["org_unit"]})
         _count(ctx, len(entities), outcome)
         if not locks.heartbeat(ctx.run.program, ctx.run.pk):
             raise LockLost("The sync lock expired and another run took over.")

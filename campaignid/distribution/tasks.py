@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import Min
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from campaignid.lib import env
 
@@ -160,3 +160,13 @@ def refresh_wallet_pass(card_id: int) -> bool:
 def on_card_change(card) -> None:
     if Delivery.objects.filter(card_id=card.pk, channel="google_wallet", status=Status.SENT).exists():
         refresh_wallet_pass(card.pk)
+
+
+# --- reach report: its aggregates follow the deliveries ---------------------------------------------------
+@db_periodic_task(crontab(minute="*"))
+@lock_task("reach-rollup")
+def refresh_reach() -> int:
+    """Every minute: recompute the reach aggregates of the days that changed (``reach_rollup``)."""
+    from . import reach_rollup
+
+    return reach_rollup.refresh_all()

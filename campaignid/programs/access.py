@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from campaignid.lib.crypto import hash_token
 
-from .models import UID_RE, ApiToken, Beneficiary, Membership, Organisation, Program
+from .models import UID_RE, ApiToken, Beneficiary, Membership, Organisation, OrgUnit, Program
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,9 @@ class Scope:
         org units; a health worker with no unit sees nothing. Others are not narrowed."""
         if not self.is_health_worker:
             return qs
-        return qs.filter(units_filter(self.org_units or (), prefix)) if self.org_units else qs.none()
+        if not self.org_units:
+            return qs.none()
+        return qs.filter(units_filter(self.org_units, prefix, self.organisation))
 
     def programs(self) -> QuerySet[Program]:
         qs = Program.objects.filter(organisation=self.organisation)
@@ -60,12 +62,18 @@ class Scope:
         return qs
 
 
-def units_filter(uids, prefix: str = "") -> Q:
-    """Beneficiaries whose org unit is one of ``uids`` or lies under one (its DHIS2 path names it)."""
+def units_filter(uids, prefix: str = "", organisation: Organisation | None = None) -> Q:
+    """Beneficiaries whose org unit is one of ``uids`` or lies under one: its DHIS2 path names it (stored on
+    the beneficiary, or on the organisation's stored org unit tree)."""
     q = Q(**{f"{prefix}org_unit__in": list(uids)})
+    below = Q()
     for uid in uids:
         if UID_RE.match(uid):  # UIDs are letters and digits only: safe inside the pattern
             q |= Q(**{f"{prefix}attributes__org_unit_path__regex": f"/{uid}(/|$)"})
+            below |= Q(path__contains=f"/{uid}/")
+    if organisation is not None and below:
+        under = OrgUnit.objects.filter(below, organisation=organisation).values("uid")
+        q |= Q(**{f"{prefix}org_unit__in": under})
     return q
 
 

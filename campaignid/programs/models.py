@@ -242,3 +242,29 @@ class Household(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class OrgUnit(models.Model):
+    """A DHIS2 organisation unit (region, district, health post…) as the organisation's DHIS2 reports it,
+    stored for the beneficiaries' org units and their ancestors by the DHIS2 sync. ``path`` is DHIS2's
+    ``/root/…/uid``; level 1 is the root."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="org_units")
+    uid = models.CharField(_("UID"), max_length=11)
+    name = models.CharField(_("name"), max_length=230, blank=True)
+    level = models.PositiveSmallIntegerField(_("level"), default=0)
+    parent = models.CharField(_("parent UID"), max_length=11, blank=True)
+    path = models.CharField(_("path"), max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["level", "name"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "uid"], name="uniq_org_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.uid})"
+
+    @property
+    def ancestors(self) -> list[str]:
+        """UIDs from the root down to the parent."""
+        return [p for p in self.path.strip("/").split("/") if p][:-1]

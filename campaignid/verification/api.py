@@ -11,7 +11,7 @@ from pydantic import Field
 from campaignid.api.errors import error_response
 
 from .ratelimit import over_limit
-from .service import verify_token
+from .service import record_scan, verify_token
 
 router = Router(tags=["verification"])
 
@@ -43,4 +43,6 @@ def verify(request: HttpRequest, body: VerifyIn):
                                   {"retry_after": retry_after})
         response["Retry-After"] = str(retry_after)
         return response
-    return verify_token(body.token).as_dict()
+    result = verify_token(body.token)
+    record_scan(result)
+    return result.as_dict()

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from campaignid.cards import service as cards
 from campaignid.cards import token as card_token
 from campaignid.cards.keys import key_ring
-from campaignid.cards.models import Card
+from campaignid.cards.models import Card, CardEvent
 
 VALID, REVOKED, EXPIRED, UNKNOWN, INVALID = "valid", "revoked", "expired", "unknown", "invalid"
 
@@ -73,3 +73,21 @@ def verify_token(text: str, now: float | None = None) -> Verification:
     if claims.expired(now) or cards.card_status(card, datetime.fromtimestamp(now, UTC)) == EXPIRED:
         return _from_card(card, EXPIRED)
     return _from_card(card, VALID)
+
+
+def record_scan(result: Verification, now: datetime | None = None) -> bool:
+    """Remember a successful online verification of a card (a ``verified`` card event, counted by the reach
+    report as a scan): which card and which day, nothing about who scanned it. Once per card and day (UTC):
+    a card checked ten times at a vaccination post is one verified card, and repeated calls to the public
+    endpoint cannot inflate the figures or the table."""
+    if result.status != VALID or not result.card_code:
+        return False
+    card = Card.objects.filter(code=result.card_code).only("id").first()
+    if card is None:
+        return False
+    now = now or datetime.now(UTC)
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if CardEvent.objects.filter(card=card, kind="verified", at__gte=day).exists():
+        return False
+    CardEvent.objects.create(card=card, kind="verified", actor="verify_api", at=now)
+    return True

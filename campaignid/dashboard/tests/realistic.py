@@ -74,7 +74,8 @@ def _dhis2(program) -> None:
 
 
 def build(program, make_beneficiary) -> World:
-    people = [make_beneficiary(program, org_unit_name="Poste de santé de Yoff") for _ in range(6)]
+    people = [make_beneficiary(program, org_unit="PostYoff001", org_unit_name="Poste de santé de Yoff")
+              for _ in range(6)]
     card, _ = issue_card(people[0])
     batches = _batches(program)
     deliveries = _deliveries(program, people, card, batches)
@@ -86,10 +87,13 @@ def build(program, make_beneficiary) -> World:
 
 def pages(world: World) -> list[str]:
     """Every dashboard page (one of each kind of detail page), the error page and the public pages."""
+    uid = world.people[0].program.dhis2_program_uid
     return ["/", "/beneficiaries/", f"/beneficiaries/{world.people[0].pk}/", "/distribution/", "/distribution/new/",
             *[f"/distribution/batches/{b.pk}/" for b in world.batches.values()],
             "/distribution/logs/", "/distribution/logs/?status=failed",
             *[f"/distribution/logs/{d.pk}/" for d in world.deliveries[::3]],
-            "/handover/", "/settings/integrations/", "/settings/whatsapp-templates/", "/settings/rate-cards/",
+            "/handover/", f"/programmes/{uid}/reach/", f"/programmes/{uid}/unreached/",
+            f"/programmes/{uid}/unreached/?org_unit={world.people[0].org_unit}", "/settings/integrations/",
+            "/settings/whatsapp-templates/", "/settings/rate-cards/",
             "/settings/tokens/", "/settings/audit/", "/sandbox/inbox/", "/no-such-page/",
             "/c/", f"/c/{world.card.code}", "/verify/"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from campaignid.dhis2.models import SyncRun
+from campaignid.distribution import reach_rollup
 from campaignid.distribution.models import Batch, Status
 from campaignid.programs.models import Membership
 
@@ -30,7 +31,9 @@ RAW_CODES = ({c for c in [*CATEGORIES, *EVENT_KINDS, *DETAIL_SAMPLES, *DETAILS] 
 def world(programme, make_beneficiary, login, sandbox_settings):
     org, program = programme
     client = login(org, Membership.ADMIN)
-    return client, realistic.pages(realistic.build(program, make_beneficiary))
+    world = realistic.build(program, make_beneficiary)
+    reach_rollup.refresh(program)  # the reach page shows figures, not only "not computed yet"
+    return client, realistic.pages(world)
 
 
 def _html(client, path: str, lang: str) -> str:

@@ -207,3 +207,27 @@ def test_each_generation_is_asked_with_its_own_parameters_and_always_paged(sandb
     for r in pages:
         query = dict(parse_qsl(r["query"]))
         assert "paging" not in query and "skipPaging" not in query and query["page"].isdigit()
+
+
+@pytest.mark.parametrize("version", ["2.36.13", "2.41.3"])
+def test_a_sync_stores_the_org_unit_tree_the_reach_report_sums_on(sandbox, connect, version):
+    from campaignid.distribution import reach, reach_rollup
+    from campaignid.programs.access import Scope
+    from campaignid.programs.models import Membership, OrgUnit
+
+    org, program, _ = connect(version)
+    assert run(program).status == SyncRun.Status.SUCCESS
+    units = set(Beneficiary.objects.filter(program=program).values_list("org_unit", flat=True))
+    stored = {o.uid: o for o in OrgUnit.objects.filter(organisation=org)}
+    assert units and units <= set(stored)
+    for uid in units:  # each health post with its whole chain of ancestors, named
+        chain = stored[uid].ancestors
+        assert chain and all(a in stored and stored[a].name for a in chain)
+        assert [stored[a].level for a in chain] == list(range(1, len(chain) + 1))
+    metadata_calls = len(served(sandbox, "organisationUnits"))
+    assert run(program).status == SyncRun.Status.SUCCESS  # a rerun asks again (names may change), once a page
+    assert len(served(sandbox, "organisationUnits")) - metadata_calls <= 2 * (len(units) // 100 + 1) + 2
+    reach_rollup.refresh(program)
+    top = reach.report(Scope(org, None, Membership.ADMIN), program)
+    assert top.total.counts["beneficiaries"] == Beneficiary.objects.filter(program=program, active=True).count()
+    assert all(r.uid != "unknown" for r in top.rows)  # DHIS2 described every unit: nobody is of unknown place

@@ -135,8 +135,19 @@ def org_unit_json(uid: str) -> dict[str, Any]:
                  "path": node["path"], "openingDate": "1970-01-01T00:00:00.000", "leaf": not node["children"],
                  "children": [{"id": c} for c in node["children"]]})
     if node["parent"]:
+        data["parent"] = _reference(node["parent"])
+    # DHIS2 answers references in full when sub-fields are asked (`ancestors[id,name,level]`), as ids otherwise
+    data["ancestors"] = [_reference(a) for a in node["path"].strip("/").split("/")[:-1]]
+    return data
+
+
+def _reference(uid: str) -> dict[str, Any]:
+    """An org unit as a referenced object: its own fields, not its children or ancestors."""
+    node = org_unit_index()[uid]
+    data = _identifiable(uid, node["name"], node["code"])
+    data.update({"shortName": node["name"], "level": node["level"], "path": node["path"]})
+    if node["parent"]:
         data["parent"] = {"id": node["parent"]}
-    data["ancestors"] = [{"id": a} for a in node["path"].strip("/").split("/")[:-1]]
     return data
 
 
