@@ -60,6 +60,11 @@ def _report(request: HttpRequest, scope, uid: str):
         raise Http404(_("No such org unit in your org units.")) from exc
 
 
+def _failures(row: service.Row) -> list[tuple[str, int]]:
+    """The row's failure categories in words, the most frequent first."""
+    return [(category_label(c), n) for c, n in sorted(row.failures.items(), key=lambda i: -i[1])]
+
+
 def _refused(request: HttpRequest, uid: str, exc: Invalid) -> HttpResponse:
     """Bad dates: the page again with the reason, and what was typed kept in the form."""
     return render(request, "dashboard/reach.html", {"page": "reach", "uid": uid, "f": _query(request),
@@ -73,14 +78,12 @@ def reach_page(request: HttpRequest, scope, uid: str) -> HttpResponse:
     except Invalid as exc:
         return _refused(request, uid, exc)
     period_query = query_string({"date_from": f["date_from"], "date_to": f["date_to"]})
-    rows = [(r, row_name(r), [(category_label(c), n) for c, n in sorted(r.failures.items(), key=lambda i: -i[1])])
-            for r in rep.rows]
+    rows = [(r, row_name(r), _failures(r)) for r in rep.rows]
     crumbs = [(c_uid, unknown_name() if c_uid == UNKNOWN else name) for c_uid, name in rep.crumbs]
     context = {"page": "reach", "program": program, "uid": uid, "f": f, "rep": rep, "rows": rows,
                "crumbs": crumbs, "period_text": period_text(rep.period), "period_query": period_query,
                "chart": _chart(rep), "csv_query": query_string(f), "refreshed_at": rep.refreshed_at,
-               "total_failures": [(category_label(c), n) for c, n in sorted(rep.total.failures.items(),
-                                                                               key=lambda i: -i[1])]}
+               "total_failures": _failures(rep.total)}
     return render(request, "dashboard/reach.html", context)
 
 

@@ -102,27 +102,25 @@ async def programme(client: Dhis2Client, uid: str) -> Programme:
     return Programme(data.get("id", uid), data.get("name", ""), attributes)
 
 
-async def org_unit_names(client: Dhis2Client, ids: list[str]) -> dict[str, str]:
-    """Names of some org units, in one request per hundred; a failure leaves names empty."""
-    names: dict[str, str] = {}
+async def _org_units(client: Dhis2Client, ids: list[str], fields: str) -> list[dict]:
+    """Some org units (DHIS2 ``organisationUnits``) with the fields asked, in one request per hundred."""
+    found: list[dict] = []
     for start in range(0, len(ids), 100):
         chunk = ids[start:start + 100]
-        params = {"filter": f"id:in:[{','.join(chunk)}]", "fields": "id,name", "pageSize": str(len(chunk))}
+        params = {"filter": f"id:in:[{','.join(chunk)}]", "fields": fields, "pageSize": str(len(chunk))}
         data = await client.get("api/organisationUnits", params)
-        names.update({ou["id"]: ou.get("name", "") for ou in data.get("organisationUnits") or [] if ou.get("id")})
-    return names
+        found.extend(ou for ou in data.get("organisationUnits") or [] if ou.get("id"))
+    return found
+
+
+async def org_unit_names(client: Dhis2Client, ids: list[str]) -> dict[str, str]:
+    """Names of some org units; a failure leaves names empty."""
+    return {ou["id"]: ou.get("name", "") for ou in await _org_units(client, ids, "id,name")}
 
 
 TREE_FIELDS = "id,name,level,path,parent[id],ancestors[id,name,level,path,parent[id]]"
 
 
 async def org_unit_tree(client: Dhis2Client, ids: list[str]) -> list[dict]:
-    """Some org units with their level, path, parent and ancestors (DHIS2 ``organisationUnits``), in one
-    request per hundred."""
-    found: list[dict] = []
-    for start in range(0, len(ids), 100):
-        chunk = ids[start:start + 100]
-        params = {"filter": f"id:in:[{','.join(chunk)}]", "fields": TREE_FIELDS, "pageSize": str(len(chunk))}
-        data = await client.get("api/organisationUnits", params)
-        found.extend(ou for ou in data.get("organisationUnits") or [] if ou.get("id"))
-    return found
+    """Some org units with their level, path, parent and ancestors."""
+    return await _org_units(client, ids, TREE_FIELDS)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.db.models import Q
 
+from campaignid.cards.models import CardEvent
 from campaignid.cards.service import issue_card
 from campaignid.channels.base import StatusUpdate
 from campaignid.distribution import intake, printing, reach, reach_rollup
@@ -80,9 +81,6 @@ def direct(program, period=Period(), units=None) -> dict[str, int]:
     out = {k: qs.filter(q).count() for k, q in reach_rollup.STATUS_SETS.items()}
     out["beneficiaries"] = people.count()
     out["with_contact"] = people.exclude(phone="").filter(opted_out=False).count()
-    scans = program.cards.model.objects.none()
-    from campaignid.cards.models import CardEvent
-
     scans = CardEvent.objects.filter(kind="verified", card__program=program)
     if units is not None:
         scans = scans.filter(card__beneficiary__org_unit__in=units)
@@ -223,7 +221,6 @@ def test_a_card_verified_again_the_same_day_counts_once_and_invalid_tokens_not_a
 
     from django.test import Client
 
-    from campaignid.cards.models import CardEvent
     from campaignid.cards.service import revoke_card
     from campaignid.verification.service import record_scan, verify_token
 
