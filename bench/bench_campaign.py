@@ -86,6 +86,19 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def rss_mb(pid: int) -> float:
+    """The current resident set (VmRSS) of the process and its descendants, summed."""
+    total = 0
+    for p in tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return round(total / 1024, 1)
+
+
 def peak_rss_mb(pid: int) -> float:
     """The largest peak resident set (VmHWM) among the process and its descendants."""
     peak = 0
@@ -204,27 +217,35 @@ def unfinished(batch_id: str) -> int:
     return Delivery.objects.filter(batch_id=batch_id, status__in=["pending", "sent"]).count()
 
 
-def wait_done(batch_id: str, total: int, timeout: float, stall: float = 180.0) -> tuple[float, list, int]:
+def wait_done(batch_id: str, total: int, timeout: float, stall: float = 180.0,
+              procs: dict | None = None) -> tuple[float, list, int]:
     """Wait until every delivery of the batch exists and has a final status. Returns the time it took,
-    (seconds, finished) samples for the throughput curve, and how many never finished: a run stops when
-    nothing moved for ``stall`` seconds (lost receipts must show, not hang the benchmark)."""
+    (seconds, finished, {process: RSS MB}) samples for the throughput and memory curve, and how many never
+    finished: a run stops when nothing moved for ``stall`` seconds (lost receipts must show, not hang the
+    benchmark). Progress goes to stderr every 30 s, so a long run can be followed."""
     from campaignid.distribution.models import Batch, Delivery
 
     started, samples = time.monotonic(), []
-    last_change, last_done = started, -1
+    last_change, last_done, last_print = started, -1, started
     while time.monotonic() - started < timeout:
         batch = Batch.objects.get(pk=batch_id)
         created = Delivery.objects.filter(batch_id=batch_id).count() if batch.expanded_at is None else total
         left = unfinished(batch_id) if created >= total else total - created + unfinished(batch_id)
         now = time.monotonic()
-        samples.append((round(now - started, 1), total - left))
+        rss = {name: rss_mb(p.pid) for name, p in (procs or {}).items()}
+        samples.append((round(now - started, 1), total - left, rss))
+        if now - last_print >= 30:
+            last_print = now
+            print(f"[{now - started:7.0f} s] created {created:,} finished {total - left:,} of {total:,} "
+                  f"({(total - left) / (now - started):.1f}/s) RSS MB {rss}", file=sys.stderr, flush=True)
         if batch.expanded_at and left == 0:
             return now - started, samples, 0
         if total - left != last_done:
             last_change, last_done = now, total - left
         elif now - last_change > stall:
             return last_change - started, samples, left
-        time.sleep(1.0 if total > 50_000 else 0.3)
+        # The poll counts the batch's unfinished rows: keep it a small share of a core at a million.
+        time.sleep(0.3 if total <= 50_000 else 1.0 if total <= 200_000 else 5.0)
     raise RuntimeError(f"batch {batch_id} not finished after {timeout:.0f} s ({unfinished(batch_id)} left)")
 
 
@@ -256,7 +277,7 @@ def baseline(web: str, token: str, uid: str, n: int, procs: dict) -> dict:
 
     def run() -> float:
         call(web, "POST", f"/api/v1/distributions/{batch['id']}/resume", token)
-        seconds, _, run.stuck = wait_done(batch["id"], n, timeout=7200)
+        seconds, _, run.stuck = wait_done(batch["id"], n, timeout=7200, procs=procs)
         return seconds
 
     out = measure_phase(procs, run)
@@ -274,7 +295,7 @@ def end_to_end(web: str, token: str, uid: str, n: int, procs: dict) -> dict:
         batch = call(web, "POST", "/api/v1/distributions", token, {"programme": uid, "channel": "sms"})
         run.batch_id = batch["id"]
         posted = time.monotonic() - start
-        seconds, samples, run.stuck = wait_done(batch["id"], n, timeout=4 * 3600)
+        seconds, samples, run.stuck = wait_done(batch["id"], n, timeout=4 * 3600, procs=procs)
         return posted + seconds
 
     out = measure_phase(procs, run)
@@ -284,17 +305,19 @@ def end_to_end(web: str, token: str, uid: str, n: int, procs: dict) -> dict:
             "unfinished": run.stuck, "curve": curve(samples), **out}
 
 
-def curve(samples: list[tuple[float, int]]) -> list[dict]:
-    """Throughput per tenth of the run (finished deliveries per second), to see decay as tables grow."""
+def curve(samples: list[tuple[float, int, dict]]) -> list[dict]:
+    """Throughput per tenth of the run (finished deliveries per second), to see decay as tables grow, with
+    each process's resident memory at the end of that tenth (memory must stay flat)."""
     if len(samples) < 3:
         return []
     end = samples[-1][0]
     out, prev_t, prev_n = [], 0.0, 0
     for tenth in range(1, 11):
         t_goal = end * tenth / 10
-        t, done = next((s for s in samples if s[0] >= t_goal), samples[-1])
+        t, done, rss = next((s for s in samples if s[0] >= t_goal), samples[-1])
         if t > prev_t:
-            out.append({"until_s": t, "per_s": round((done - prev_n) / (t - prev_t), 1)})
+            out.append({"until_s": t, "finished": done, "per_s": round((done - prev_n) / (t - prev_t), 1),
+                        "rss_mb": rss})
         prev_t, prev_n = t, done
     return out
 
@@ -468,11 +491,12 @@ def main() -> int:
             reset_backend(backend)
             cfg = {"backend": backend, "workers": workers, "n": args.n, "web_workers": args.web_workers,
                    "baseline_n": args.baseline_n or min(args.n, 50_000)}
+            # The child's stderr (progress, errors) goes straight to ours; its stdout carries the result.
             proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(cfg)],  # noqa: S603
-                                  capture_output=True, text=True, cwd=ROOT)
+                                  stdout=subprocess.PIPE, text=True, cwd=ROOT)
             line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
             if line is None:
-                print(proc.stdout[-3000:], proc.stderr[-5000:], file=sys.stderr)
+                print(proc.stdout[-3000:], file=sys.stderr)
                 return 1
             result = json.loads(line.removeprefix("RESULT "))
             results["runs"].append(result)
