@@ -40,7 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-PG_DB = "campaignid_bench"
+PG_DB = os.environ.get("BENCH_POSTGRES_DB", "campaignid_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 WEBHOOK_SECRET = "bench-receipts-secret"
 # (dial code, national prefixes, national digits after the prefix) of Orange mobile numbers.
@@ -366,6 +366,13 @@ def database_bytes(backend: str, data: Path) -> dict:
             cur.execute("SELECT pg_total_relation_size('distribution_delivery') "
                         "+ pg_total_relation_size('distribution_deliveryevent')")
             compacted = cur.fetchone()[0]
+            # Where the bytes at rest go: each table's rows (heap and TOAST) and each of its indexes.
+            cur.execute("SELECT c.relname, pg_table_size(c.oid) FROM pg_class c WHERE c.relname IN "
+                        "('distribution_delivery', 'distribution_deliveryevent') UNION ALL "
+                        "SELECT i.relname, pg_relation_size(i.oid) FROM pg_index x "
+                        "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+                        "WHERE t.relname IN ('distribution_delivery', 'distribution_deliveryevent')")
+            parts = {name: round(size / deliveries) for name, size in cur.fetchall()}
     else:
         with connection.cursor() as cur:
             cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -378,12 +385,13 @@ def database_bytes(backend: str, data: Path) -> dict:
         d_bytes = sum(v for k, v in sizes.items() if "event" not in k) or None
         e_bytes = sum(v for k, v in sizes.items() if "event" in k) or None
         db_bytes = (data / "campaignid.sqlite3").stat().st_size
-        compacted = None
+        compacted, parts = None, {}
     per = (d_bytes + e_bytes) / deliveries if d_bytes and e_bytes else None
     return {"deliveries": deliveries, "events": events, "events_per_delivery": round(events / deliveries, 2),
             "delivery_tables_bytes_per_delivery": round(per) if per else None,
             "delivery_tables_bytes_per_delivery_compacted": round(compacted / deliveries) if compacted else None,
-            "database_bytes_per_delivery": round(db_bytes / deliveries), "database_mb": round(db_bytes / 2**20, 1)}
+            "database_bytes_per_delivery": round(db_bytes / deliveries), "database_mb": round(db_bytes / 2**20, 1),
+            "compacted_bytes_per_delivery_by_relation": parts}
 
 
 def run_child(cfg: dict) -> dict:

@@ -50,6 +50,7 @@ DETAILS = {
     "retry_at": _("retry at"), "code": _("code"), "segments": _("SMS units"), "text_truncated": _("text shortened"),
     "error_code": _("provider code"), "error_detail": _("provider message"), "retryable": _("will be retried"),
     "decision": _("decision"), "batch_state": _("distribution state"), "provider_message_id": _("provider message ID"),
+    "replaces": _("replaces message ID"),
     "next_attempt_at": _("next attempt"), "in_doubt_since": _("outcome unknown since"), "to": _("to"),
 }
 # Stored words that a detail's value may hold (statuses, batch states, decisions, pricing categories).

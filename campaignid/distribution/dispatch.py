@@ -82,7 +82,7 @@ def claim(limit: int = CHUNK, only_ids: list[int] | None = None, now: datetime |
 
 def _attempt_details(d: Delivery) -> dict:
     if d.in_doubt_since is None:
-        return {"attempt": d.attempts}
+        return {}  # the attempt's number is its rank among the delivery's attempts (``Delivery.history``)
     # The last attempt may have reached the provider; no status came within the wait: send again.
     return {"attempt": d.attempts, "decision": "resend_after_unknown", "in_doubt_since": d.in_doubt_since.isoformat()}
 
@@ -152,12 +152,17 @@ def dispatch_once(limit: int = CHUNK) -> int:
 # --- recording outcomes -------------------------------------------------------------------------------
 def _on_success(d: Delivery, result: SendResult, now: datetime) -> DeliveryEvent:
     changed = machine.apply(d, Status.SENT, now)
+    earlier = d.provider_message_id
     d.provider_message_id = result.provider_message_id or d.provider_message_id
     if d.status != Status.FAILED:
         d.error_code = d.error_category = d.error_detail = ""
     d.retryable, d.next_attempt_at, d.in_doubt_since = False, None, None
-    details = {"provider_message_id": d.provider_message_id}
-    if result.segments is not None:
+    # The row holds the provider's message id; the event repeats it only when this send replaces an earlier
+    # one (a resend), so that each attempt's id stays in the history (``Delivery.history`` fills the others).
+    details = {}
+    if earlier and earlier != d.provider_message_id:
+        details = {"provider_message_id": d.provider_message_id, "replaces": earlier}
+    if result.segments is not None and result.segments != 1:  # one SMS unit: the history says it
         details["segments"] = result.segments
     if result.details.get("objects"):  # a household's Wallet save link: the passes it saves
         details["objects"] = result.details["objects"]

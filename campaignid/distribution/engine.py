@@ -21,7 +21,7 @@ from campaignid.lib.rows import insert as rows_insert
 from campaignid.programs.models import Beneficiary, Program
 
 from . import households, reachability, rules
-from .models import Batch, Delivery, DeliveryEvent, Status
+from .models import Batch, Delivery, DeliveryEvent, Status, expansion_key
 
 log = logging.getLogger("campaignid.distribution")
 EXPAND_CHUNK = 1000
@@ -62,7 +62,7 @@ def account_key(channel: str, program: Program) -> str:
 def _delivery_for(batch: Batch, program: Program, beneficiary: Beneficiary, card, channel: str, account: str,
                   due: datetime, fallback_of: Delivery | None = None) -> Delivery:
     recipient = beneficiary.phone if channel in MESSAGE_CHANNELS else ""
-    key = f"b:{batch.pk}:{beneficiary.pk}:{channel}"  # one card per beneficiary in a batch
+    key = expansion_key("b", batch.pk, beneficiary.pk, channel)  # one card per beneficiary in a batch
     d = Delivery(organisation_id=program.organisation_id, program=program, beneficiary=beneficiary, card=card,
                  batch=batch, channel=channel, recipient=recipient, recipient_masked=mask_phone(recipient),
                  message=batch.message, provider_account=account, next_attempt_at=due, idempotency_key=key,
@@ -205,7 +205,7 @@ def _household_rows(batch: Batch, page: list[list[Beneficiary]], channel: str, a
             continue  # nothing left means every card of this phone went out already: nothing is sent again
         home = homes[households.normalise(chosen[0].phone)]
         lead = spaced(_delivery_for(batch, program, chosen[0], issued[chosen[0].pk], channel, account, due))
-        lead.carries, lead.idempotency_key = len(chosen) - 1, f"h:{batch.pk}:{home.code}:{channel}"
+        lead.carries, lead.idempotency_key = len(chosen) - 1, expansion_key("h", batch.pk, home.code, channel)
         rest = [_delivery_for(batch, program, b, issued[b.pk], channel, account, due) for b in chosen[1:]]
         for row in rest:
             row.next_attempt_at = None  # never sent itself: the bundle carries it

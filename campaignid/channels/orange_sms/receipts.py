@@ -104,8 +104,12 @@ def _update(status_word: str, request_id: str, address: str, callback_data: str)
         if status_word not in NO_CHANGE:
             log.info("orange receipt with unknown status %r ignored", status_word[:40])
         return None
-    update = {"provider_message_id": request_id, "status": status, "address": address,
-              "details": {"receipt": status_word, **({"callback_data": callback_data[:100]} if callback_data else {})}}
+    # The receipt's word is kept where the status does not already say it: two words mean "sent", one each
+    # "delivered" and "failed" (the error code keeps that one), and a million receipts store it a million times.
+    details = {"receipt": status_word} if status == "sent" else {}
+    if callback_data:
+        details["callback_data"] = callback_data[:100]
+    update = {"provider_message_id": request_id, "status": status, "address": address, "details": details}
     if status == "failed":
         update.update(error_code=status_word, error_category="undeliverable",
                       error_detail="Orange could not deliver the SMS (expired or undeliverable).")

@@ -102,6 +102,28 @@ def test_one_delivery_has_its_event_history(logbook, api_client):
     assert body["events"][0]["at"] == body["created_at"]
 
 
+def test_each_send_keeps_its_provider_id_in_the_history_without_storing_it_twice(logbook, api_client):
+    """The row holds the latest provider id; a resend's event keeps the one it replaced."""
+    from campaignid.channels.base import SendResult
+    from campaignid.distribution import dispatch
+
+    token, rows, _ = logbook
+    d = Delivery.objects.get(pk=rows[9].pk)  # an SMS, pending, never sent
+    d.provider_message_id = ""
+    d.save()
+    dispatch.record([d], {d.pk: SendResult("first-id", segments=1)})
+    Delivery.objects.filter(pk=d.pk).update(status="pending")  # failed by its receipt, then retried
+    d.refresh_from_db()
+    dispatch.record([d], {d.pk: SendResult("second-id", segments=2)})
+    stored = [e.details for e in DeliveryEvent.objects.filter(delivery=d).order_by("id")]
+    assert stored == [{}, {"segments": 2, "provider_message_id": "second-id", "replaces": "first-id"}]
+    body = api_client("get", f"/api/v1/deliveries/{d.pk}", token).json()
+    sends = [e for e in body["events"] if e["kind"] == "status" and e["status"] == "sent"]
+    assert [(e["details"]["provider_message_id"], e["details"]["segments"]) for e in sends] == [
+        ("first-id", 1), ("second-id", 2)]
+    assert body["provider_message_id"] == "second-id"
+
+
 def test_other_organisation_delivery_is_404(logbook, api_client):
     token, _, _ = logbook
     foreign = Delivery.objects.get(beneficiary__enrollment_id="FOREIGN")
