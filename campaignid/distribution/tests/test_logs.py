@@ -124,6 +124,18 @@ def test_each_send_keeps_its_provider_id_in_the_history_without_storing_it_twice
     assert body["provider_message_id"] == "second-id"
 
 
+def test_the_history_spells_out_what_the_events_do_not_store(logbook, api_client):
+    token, rows, _ = logbook
+    d = rows[9]  # an SMS
+    for kind, status, source in [("attempt", "", "dispatch"), ("attempt", "", "dispatch"),
+                                 ("status", "sent", "dispatch"), ("status", "delivered", "webhook")]:
+        DeliveryEvent.objects.create(delivery=d, kind=kind, status=status, source=source)
+    events = api_client("get", f"/api/v1/deliveries/{d.pk}", token).json()["events"]
+    assert [e["details"] for e in events[1:]] == [
+        {"attempt": 1}, {"attempt": 2}, {"provider_message_id": "m-9", "segments": 1},
+        {"receipt": "DeliveredToTerminal"}]
+
+
 def test_other_organisation_delivery_is_404(logbook, api_client):
     token, _, _ = logbook
     foreign = Delivery.objects.get(beneficiary__enrollment_id="FOREIGN")
