@@ -24,27 +24,37 @@ LOADED_FIELDS = ("id", "updated_at", "status", "batch_id", "channel", "provider_
 
 def _load(kind: str, updates: list[StatusUpdate], organisations: list[int] | None) -> dict[str, Delivery]:
     """Deliveries by provider message ID, also matching our own reference echoed by the provider
-    (then the provider ID is saved: the process may have died before storing it)."""
+    (then the provider ID is saved: the process may have died before storing it).
+
+    The rows are found first without a lock, then locked in one statement in id order, as the send recorder
+    and the lease renewal lock theirs: a second round of locks (the references a receipt echoed before its
+    send was recorded, the contacts) taken after the first could close a cycle with them (a deadlock)."""
     ids = {u.provider_message_id for u in updates if u.provider_message_id}
     refs = {u.delivery_id for u in updates if u.delivery_id}
-    found: dict[str, Delivery] = {}
-    qs = Delivery.objects.filter(channel=kind).only(*LOADED_FIELDS).order_by("pk")
+    qs = Delivery.objects.filter(channel=kind).order_by("pk")
     if organisations is not None:
         qs = qs.filter(organisation_id__in=organisations)
+    by_message = dict(qs.filter(provider_message_id__in=ids).values_list("provider_message_id", "pk")) if ids else {}
+    wanted = set(by_message.values())
+    wanted.update(qs.filter(pk__in=refs - wanted).values_list("pk", flat=True) if refs - wanted else ())
+    unmatched = [u for u in updates if u.contact and u.provider_message_id not in by_message
+                 and u.delivery_id not in wanted]
+    matched = contacts.match_waiting(kind, unmatched, organisations) if unmatched else {}
+    wanted.update(matched.values())
+    if not wanted:
+        return {}
+    locking = qs.filter(pk__in=wanted).only(*LOADED_FIELDS)
     if connection.features.has_select_for_update:
-        qs = qs.select_for_update()  # read the latest state, as the send recorder does (same lock order)
-    if ids:
-        found.update({d.provider_message_id: d for d in qs.filter(provider_message_id__in=ids)})
-    missing_refs = refs - {d.pk for d in found.values()}
-    if missing_refs:
-        for d in qs.filter(pk__in=missing_refs):
-            found[f"ref:{d.pk}"] = d
-    unmatched = [u for u in updates if u.contact and _match(found, u) is None]
-    if unmatched:  # the phone may be absent: the contact's user ID finds it
-        matched = contacts.match_waiting(kind, unmatched, organisations)
-        if matched:
-            locked = {d.pk: d for d in qs.filter(pk__in=set(matched.values()))}
-            found.update({key: locked[pk] for key, pk in matched.items() if pk in locked})
+        locking = locking.select_for_update()  # the latest state, as the send recorder reads it
+    rows = {d.pk: d for d in locking}
+    found: dict[str, Delivery] = {}
+    for d in rows.values():  # by the ID the row has now: its send may have been recorded meanwhile
+        if d.provider_message_id in ids:
+            found[d.provider_message_id] = d
+    for pk in refs:
+        if pk in rows:
+            found[f"ref:{pk}"] = rows[pk]
+    found.update({key: rows[pk] for key, pk in matched.items() if pk in rows})
     return found
 
 
