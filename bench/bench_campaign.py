@@ -39,6 +39,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchenv  # noqa: E402  (the bench folder's shared set-up; nothing of the service is imported here)
+
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PG_DB = os.environ.get("BENCH_POSTGRES_DB", "campaignid_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -469,12 +472,6 @@ def summarise(cfg, seed_s, base, e2e, logs, rss, disk) -> dict:
 
 
 # --- orchestration -------------------------------------------------------------------------------------
-def machine() -> dict:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "unknown")
-    return {"cpu": model, "cores": os.cpu_count(), "python": sys.version.split()[0]}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="beneficiaries of the campaign (default 100,000)")
@@ -492,7 +489,7 @@ def main() -> int:
     if args.full:
         args.n, args.backend = 1_000_000, "postgres"
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    results = {"machine": machine(), "runs": []}
+    results = {"machine": benchenv.machine(), "runs": []}
     print(json.dumps(results["machine"]), flush=True)
     for backend in backends:
         for workers in [int(w) for w in args.workers.split(",")]:

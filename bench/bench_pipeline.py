@@ -163,6 +163,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test, not a measurement)")
     parser.add_argument("--json", help="write results here")
     args = parser.parse_args()
+    print(json.dumps(benchenv.machine()), flush=True)  # the budget is per machine: say which
     sandbox = benchenv.start_sandbox()
     settings.SANDBOX_URL, settings.CAMPAIGNID_SANDBOX = sandbox, True
     logging.getLogger("campaignid").setLevel(logging.WARNING)
@@ -172,7 +173,7 @@ def main() -> int:
         results.append(run())
         print(json.dumps(results[-1]), flush=True)
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+        Path(args.json).write_text(json.dumps({"machine": benchenv.machine(), "runs": results}, indent=2))
     return 0 if all(r["ok"] for r in results) else 1
 
 

@@ -17,6 +17,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def machine() -> dict:
+    """What a recorded figure was measured on: CPU model, cores, Python."""
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "unknown")
+    return {"cpu": model, "cores": os.cpu_count(), "python": sys.version.split()[0],
+            "load_average_at_start": round(os.getloadavg()[0], 2)}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
