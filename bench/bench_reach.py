@@ -1,19 +1,21 @@
 """Reach by org unit benchmark: the report over a programme of a million deliveries.
 
-    python bench/bench_reach.py [--deliveries 1000000] [--runs 40] [--json out.json]
+    python bench/bench_reach.py [--deliveries 1000000] [--days 30] [--runs 40] [--json out.json]
 
 Seeds a country of 14 regions, 5 districts each and 20 health posts per district (1,400 posts), about
-0.7 beneficiary per delivery, deliveries spread over 30 days on every channel and status (failures of several
-categories), and a few thousand online verifications. Then, on whatever ``DATABASE_URL`` names (SQLite by
+0.7 beneficiary per delivery, deliveries over ``--days`` days (30; 1 is a campaign sent in one day) on every
+channel and status (failures of several categories), created in id order as expansions create them, and a few
+thousand online verifications. Then, on whatever ``DATABASE_URL`` names (SQLite by
 default):
 
 - ``rebuild_s``: the first refresh of the aggregates (every day recomputed), ``rebuild_reread_s`` the one after
   it (which reads the same ids again, as every refresh does for the one before);
-- ``refresh_last_day_s``: a refresh after 10,000 receipts for the last day's deliveries (a campaign's minute);
+- ``refresh_last_day_s``: a refresh after 10,000 receipts for the last day's deliveries, in id order as they are
+  sent (a campaign's minute);
 - ``refresh_reread_s``: the refresh after it, which reads the previous minute's ids again (late commits);
 - ``idle_refresh_s``: a refresh with nothing new;
-- ``refresh_spread_over_30_days_s``: 10,000 status changes spread over every day (the worst case: every day
-  is recomputed);
+- ``refresh_spread_over_30_days_s``: 10,000 status changes spread over every delivery (the worst case: every
+  range of ids is recomputed);
 - ``report``: p50 / p95 wall-clock of ``reach.report`` for the top level, a region, a district, and the top level
   over one week, each ``--runs`` times after a warm-up;
 - ``baseline``: the same top-level figures counted directly on the deliveries (one GROUP BY per report,
@@ -26,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import random
 import statistics
 import sys
@@ -35,7 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchenv import setup_django  # noqa: E402
+from benchenv import machine, setup_django  # noqa: E402
 
 BUDGET_MS = 200.0
 REGIONS, DISTRICTS, POSTS = 14, 5, 20
@@ -69,7 +70,7 @@ def seed_tree(org) -> list[str]:
     return posts
 
 
-def seed(program, posts: list[str], deliveries: int) -> None:
+def seed(program, posts: list[str], deliveries: int, days: int = 30) -> None:
     from campaignid.cards.models import Card, CardEvent
     from campaignid.distribution.models import Delivery
     from campaignid.lib import rows as fast
@@ -89,7 +90,8 @@ def seed(program, posts: list[str], deliveries: int) -> None:
         rows = []
         for k in range(start, min(deliveries, start + chunk)):
             status = STATUSES[rng.randrange(len(STATUSES))]
-            at = START + timedelta(days=rng.randrange(30), seconds=rng.randrange(36_000))
+            day, within = divmod(k * days / deliveries, 1)  # ids follow creation time, 10 hours a day
+            at = START + timedelta(days=int(day), seconds=within * 36_000)
             rows.append(Delivery(organisation=program.organisation, program=program,
                                  beneficiary_id=first + k % people,
                                  channel=CHANNELS[rng.randrange(len(CHANNELS))], status=status, created_at=at,
@@ -131,7 +133,7 @@ def naive_top(program) -> dict:
             .annotate(**{k: Count("id", filter=q) for k, q in STATUS_SETS.items()})}
 
 
-def change_statuses(program, n: int, last_day_only: bool) -> None:
+def change_statuses(program, n: int, last_day_only: bool, days: int = 30) -> None:
     """``n`` sent deliveries become delivered, each with its status event (as receipts do)."""
     from django.utils import timezone
 
@@ -139,7 +141,7 @@ def change_statuses(program, n: int, last_day_only: bool) -> None:
 
     qs = Delivery.objects.filter(program=program, status="sent")
     if last_day_only:
-        qs = qs.filter(created_at__gte=START + timedelta(days=29))
+        qs = qs.filter(created_at__gte=START + timedelta(days=max(0, days - 1)))
     ids = list(qs.order_by("?" if not last_day_only else "id").values_list("id", flat=True)[:n])
     Delivery.objects.filter(id__in=ids).update(status="delivered", delivered_at=timezone.now())
     DeliveryEvent.objects.bulk_create([DeliveryEvent(delivery_id=i, kind="status", status="delivered",
@@ -155,9 +157,11 @@ def seconds(fn) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deliveries", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=30, help="days the deliveries were created over")
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--json")
     args = parser.parse_args()
+    host = machine()
     setup_django()
     from django.db import connection
 
@@ -171,13 +175,13 @@ def main() -> int:
                                      code_prefix="RR")
     began = time.perf_counter()
     posts = seed_tree(org)
-    seed(program, posts, args.deliveries)
+    seed(program, posts, args.deliveries, args.days)
     seeded = time.perf_counter() - began
     scope = Scope(org, None, Membership.ADMIN)
     refresh = lambda: reach_rollup.refresh(program)  # noqa: E731
     rebuild = seconds(refresh)
     settle = seconds(refresh)  # reads the rebuild's ids once more (a late commit would be among them)
-    change_statuses(program, 10_000, last_day_only=True)
+    change_statuses(program, 10_000, last_day_only=True, days=args.days)
     minute = seconds(refresh)
     reread = seconds(refresh)
     idle = seconds(refresh)
@@ -198,8 +202,8 @@ def main() -> int:
     report = {name: timed(fn, args.runs) for name, fn in views.items()}
     baseline = timed(lambda: naive_top(program), 4)
     worst = max(v["p95_ms"] for v in report.values())
-    results = {"machine": platform.node(), "processor": platform.processor() or platform.machine(),
-               "database": connection.vendor, "deliveries": args.deliveries, "health_posts": len(posts),
+    results = {"machine": host, "database": connection.vendor, "deliveries": args.deliveries,
+               "days": args.days, "health_posts": len(posts),
                "seed_s": round(seeded, 1), "rebuild_s": rebuild, "rebuild_reread_s": settle,
                "refresh_last_day_s": minute,
                "refresh_reread_s": reread, "idle_refresh_s": idle, "refresh_spread_over_30_days_s": spread,

@@ -45,6 +45,50 @@ class ReachFailure(models.Model):
         return f"{self.day} {self.org_unit or '-'} {self.category}: {self.failed}"
 
 
+class ReachPart(models.Model):
+    """The counts of one range of delivery ids (``reach_rollup.BUCKET`` ids) per day and leaf org unit. A
+    refresh recomputes only the ranges that changed, then sums the parts of their days into ``ReachDay``:
+    a campaign of a million deliveries in one day costs a few ranges per minute, not the whole day."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+", db_index=False)
+    bucket = models.BigIntegerField()  # delivery id // BUCKET
+    day = models.DateField()
+    org_unit = models.CharField(max_length=11, blank=True)
+    pending = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    read = models.PositiveIntegerField(default=0)
+    printed = models.PositiveIntegerField(default=0)
+    handed_over = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    not_sent = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["program", "bucket"], name="reach_part_bucket"),
+                   models.Index(fields=["program", "day"], name="reach_part_day")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} {self.day} {self.org_unit or '-'}"
+
+
+class ReachPartFailure(models.Model):
+    """Failures by category of one range of delivery ids, per day and leaf org unit (see ``ReachPart``)."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+", db_index=False)
+    bucket = models.BigIntegerField()
+    day = models.DateField()
+    org_unit = models.CharField(max_length=11, blank=True)
+    category = models.CharField(max_length=40, blank=True)
+    failed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["program", "bucket"], name="reach_partfail_bucket"),
+                   models.Index(fields=["program", "day"], name="reach_partfail_day")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} {self.day} {self.org_unit or '-'} {self.category}: {self.failed}"
+
+
 class ReachPeople(models.Model):
     """Active beneficiaries per leaf org unit, and those with a usable contact (a phone, not opted out)."""
 
