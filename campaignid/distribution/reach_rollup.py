@@ -50,7 +50,7 @@ STATUS_SETS = {
     "not_sent": Q(status="failed", error_category__in=NOT_SENT_CATEGORIES),
 }
 PEOPLE_OVERLAP = timedelta(minutes=2)  # a beneficiary saved while the last refresh ran is read again
-BUCKET = 10_000  # delivery ids per range: one range is recomputed in tens of milliseconds
+BUCKET = 20_000  # delivery ids per range: one range is recomputed in tens of milliseconds
 
 
 def _bounds(day: date) -> tuple[datetime, datetime]:
