@@ -9,7 +9,9 @@ from __future__ import annotations
 from django.db import models
 
 
-class ReachDay(models.Model):
+class _Counts(models.Model):
+    """What the report counts per day and leaf org unit (``reach_rollup.STATUS_SETS``)."""
+
     program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+", db_index=False)
     day = models.DateField()
     org_unit = models.CharField(max_length=11, blank=True)
@@ -21,6 +23,23 @@ class ReachDay(models.Model):
     handed_over = models.PositiveIntegerField(default=0)  # print: delivered or read
     failed = models.PositiveIntegerField(default=0)  # failed, the "not sent" categories excluded
     not_sent = models.PositiveIntegerField(default=0)  # no phone, opted out
+
+    class Meta:
+        abstract = True
+
+
+class _Failures(models.Model):
+    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    org_unit = models.CharField(max_length=11, blank=True)
+    category = models.CharField(max_length=40, blank=True)
+    failed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class ReachDay(_Counts):
     verified = models.PositiveIntegerField(default=0)  # online verifications of valid cards that day
 
     class Meta:
@@ -30,13 +49,7 @@ class ReachDay(models.Model):
         return f"{self.day} {self.org_unit or '-'}"
 
 
-class ReachFailure(models.Model):
-    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+", db_index=False)
-    day = models.DateField()
-    org_unit = models.CharField(max_length=11, blank=True)
-    category = models.CharField(max_length=40, blank=True)
-    failed = models.PositiveIntegerField(default=0)
-
+class ReachFailure(_Failures):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["program", "day", "org_unit", "category"],
                                                name="uniq_reach_failure")]
@@ -45,23 +58,12 @@ class ReachFailure(models.Model):
         return f"{self.day} {self.org_unit or '-'} {self.category}: {self.failed}"
 
 
-class ReachPart(models.Model):
+class ReachPart(_Counts):
     """The counts of one range of delivery ids (``reach_rollup.BUCKET`` ids) per day and leaf org unit. A
     refresh recomputes only the ranges that changed, then sums the parts of their days into ``ReachDay``:
     a campaign of a million deliveries in one day costs a few ranges per minute, not the whole day."""
 
-    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+", db_index=False)
     bucket = models.BigIntegerField()  # delivery id // BUCKET
-    day = models.DateField()
-    org_unit = models.CharField(max_length=11, blank=True)
-    pending = models.PositiveIntegerField(default=0)
-    sent = models.PositiveIntegerField(default=0)
-    delivered = models.PositiveIntegerField(default=0)
-    read = models.PositiveIntegerField(default=0)
-    printed = models.PositiveIntegerField(default=0)
-    handed_over = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
-    not_sent = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["program", "bucket"], name="reach_part_bucket"),
@@ -71,15 +73,10 @@ class ReachPart(models.Model):
         return f"{self.bucket} {self.day} {self.org_unit or '-'}"
 
 
-class ReachPartFailure(models.Model):
+class ReachPartFailure(_Failures):
     """Failures by category of one range of delivery ids, per day and leaf org unit (see ``ReachPart``)."""
 
-    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+", db_index=False)
     bucket = models.BigIntegerField()
-    day = models.DateField()
-    org_unit = models.CharField(max_length=11, blank=True)
-    category = models.CharField(max_length=40, blank=True)
-    failed = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["program", "bucket"], name="reach_partfail_bucket"),
