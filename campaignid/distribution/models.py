@@ -312,5 +312,4 @@ class StatusInbox(models.Model):
 
 from .contact_models import Contact  # noqa: E402,F401 - models of this app defined in their own modules
 from .cost_models import Rate, RateCard  # noqa: E402,F401
-from .reach_models import (  # noqa: E402,F401
-    ReachDay, ReachFailure, ReachPart, ReachPartFailure, ReachPeople, ReachState)
+from .reach_models import ReachDay, ReachFailure, ReachPart, ReachPartFailure, ReachPeople, ReachState  # noqa: E402,F401
