@@ -19,7 +19,10 @@ log = logging.getLogger("campaignid.distribution.intake")
 LOADED_FIELDS = ("id", "updated_at", "status", "batch_id", "channel", "provider_message_id", "sent_at",
                  "delivered_at", "read_at", "failed_at", "error_code", "error_category", "error_detail", "retryable",
                  "fallback_of_id", "organisation_id", "recipient", "provider_account", "card_id", "billing_category",
-                 "billable", "billing_country", "in_doubt_since", "next_attempt_at")
+                 "billable", "billing_country", "in_doubt_since", "next_attempt_at",
+                 # read by the status machine (created_at) and the household mirror (carries): left deferred,
+                 # each receipt cost one more query per delivery while its rows were locked
+                 "created_at", "carries")
 
 
 def _load(kind: str, updates: list[StatusUpdate], organisations: list[int] | None) -> dict[str, Delivery]:

@@ -57,3 +57,24 @@ def test_a_receipt_matching_by_id_and_by_reference_waits_for_the_recorder_instea
     assert errors == [] and counts["applied"] == 2, (errors, counts)
     assert set(Delivery.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)) == {
         "delivered"}
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_a_batch_of_receipts_costs_the_same_queries_whatever_its_size(make_org, make_beneficiary, n):
+    """The rows are loaded once with every field the status machine and the household mirror read: no
+    query per delivery while they are locked."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    org, program = make_org()
+    for i in range(n):
+        Delivery.objects.create(organisation=org, program=program, channel="sms", status="sent",
+                                beneficiary=make_beneficiary(program), sent_at=timezone.now(),
+                                provider_message_id=f"req-{i}")
+    now = timezone.now()
+    with CaptureQueriesContext(connection) as ctx:
+        counts = intake.record_updates("sms", [StatusUpdate(provider_message_id=f"req-{i}", status="delivered", at=now)
+                                               for i in range(n)])
+    assert counts["applied"] == n
+    per_delivery = [q["sql"] for q in ctx.captured_queries if "LIMIT 21" in q["sql"] or "LIMIT 2" in q["sql"]]
+    assert per_delivery == [] and len(ctx.captured_queries) <= 12, [q["sql"][:120] for q in ctx.captured_queries]
