@@ -188,13 +188,15 @@ def _spelled_out(events: list[DeliveryEvent], channel: str, current: str) -> lis
       each acceptance gets the id it had, walking back from the row's;
     - one SMS unit, stored only when a message took more;
     - the word of an Orange receipt where the status says it (delivered, failed)."""
+    from campaignid.channels.orange_sms.receipts import IMPLIED_WORD
+
     rank = 0
     for e in events:
         if e.kind == "attempt" and e.source == "dispatch":
             rank += 1
             e.details = {"attempt": rank, **e.details}
         elif e.kind == "status" and e.source == "webhook" and channel == "sms" and "receipt" not in e.details:
-            word = {Status.DELIVERED: "DeliveredToTerminal", Status.FAILED: "DeliveryImpossible"}.get(e.status)
+            word = IMPLIED_WORD.get(e.status)
             e.details = {"receipt": word, **e.details} if word else e.details
     for e in reversed(events):
         sent = e.source == "dispatch" and (e.kind == "accepted" or (e.kind == "status" and e.status == Status.SENT))

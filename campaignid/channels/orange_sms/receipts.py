@@ -44,6 +44,9 @@ STATUS = {
     "MessageWaiting": "sent",
 }
 NO_CHANGE = {"DeliveryUncertain", "DeliveryNotificationNotSupported"}
+# The word a status implies where Orange has only one for it (delivered, failed): a receipt's event stores its
+# word only where the status does not say it, ``Delivery.history`` gives it back from here.
+IMPLIED_WORD = {status: word for word, status in STATUS.items() if list(STATUS.values()).count(status) == 1}
 REQUEST_LINK = "outboundmessagerequest"
 
 
@@ -104,9 +107,9 @@ def _update(status_word: str, request_id: str, address: str, callback_data: str)
         if status_word not in NO_CHANGE:
             log.info("orange receipt with unknown status %r ignored", status_word[:40])
         return None
-    # The receipt's word is kept where the status does not already say it: two words mean "sent", one each
-    # "delivered" and "failed" (the error code keeps that one), and a million receipts store it a million times.
-    details = {"receipt": status_word} if status == "sent" else {}
+    # The receipt's word is kept where the status does not already say it (a million receipts would store it a
+    # million times).
+    details = {} if IMPLIED_WORD.get(status) == status_word else {"receipt": status_word}
     if callback_data:
         details["callback_data"] = callback_data[:100]
     update = {"provider_message_id": request_id, "status": status, "address": address, "details": details}
