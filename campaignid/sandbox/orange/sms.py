@@ -153,8 +153,6 @@ def _accept(ctx: SandboxContext, request: web.Request, call: Call, out: Outbound
         extra={"sender": display, "request_id": request_id, "segments": segments.count,
                "encoding": segments.encoding})
     st.add_message(message)
-    if out.correlator is not None:
-        st.correlators[(call.app_id, out.correlator)] = request_id
     dr.schedule(ctx, message)
     return message
 

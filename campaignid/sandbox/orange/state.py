@@ -115,9 +115,15 @@ class OrangeState:
         return next(iter(self.apps.values()))["app_id"]
 
     def add_message(self, message: Message) -> None:
+        """Keep the last ``MAX_MESSAGES``; a message forgotten takes its ``clientCorrelator`` with it, so a
+        million-message campaign holds the same memory as one of 200,000."""
         self.messages[message.id] = message
+        if message.correlator is not None:
+            self.correlators[(message.app_id, message.correlator)] = message.id
         while len(self.messages) > MAX_MESSAGES:
-            self.messages.popitem(last=False)
+            _, old = self.messages.popitem(last=False)
+            if old.correlator is not None and self.correlators.get((old.app_id, old.correlator)) == old.id:
+                del self.correlators[(old.app_id, old.correlator)]
 
 
 def get(ctx: SandboxContext) -> OrangeState:

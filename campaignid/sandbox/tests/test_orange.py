@@ -242,6 +242,23 @@ def test_duplicate_client_correlator_gets_409_and_is_not_charged_twice(sandbox):
     assert control(sandbox, "/orange/bundles", method="GET")["SEN"]["available"] == 998
 
 
+def test_memory_is_bounded_a_forgotten_message_frees_its_correlator(sandbox, monkeypatch):
+    """A national campaign sends millions of messages with a clientCorrelator each: the emulator keeps the
+    last MAX_MESSAGES, and the correlators of the ones it forgot go with them."""
+    from campaignid.sandbox.orange import state
+
+    monkeypatch.setattr(state, "MAX_MESSAGES", 3)
+    token = get_token(sandbox)
+    for i in range(5):
+        assert send_sms(sandbox, token, sms_body(clientCorrelator=f"d-{i}"))[0] == 201
+    kept = control(sandbox, "/orange/state", method="GET")["messages"]
+    assert [m["client_correlator"] for m in kept] == ["d-2", "d-3", "d-4"]
+    assert send_sms(sandbox, token, sms_body(clientCorrelator="d-4"))[0] == 409  # still remembered
+    assert send_sms(sandbox, token, sms_body(clientCorrelator="d-0"))[0] == 201  # forgotten with its message
+    st = state.get(sandbox.ctx)
+    assert sorted(c for _, c in st.correlators) == ["d-0", "d-3", "d-4"]
+
+
 @pytest.mark.parametrize("shape, expected", [
     ("array", [["address"], ["address"]]),
     ("string", ["address", "address"]),
