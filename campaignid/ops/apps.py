@@ -10,4 +10,4 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the login and token receivers
+        from . import checks, signals  # noqa: F401 - registers the autovacuum check, connects the login receivers
