@@ -234,6 +234,19 @@ def unfinished(batch_id: str) -> int:
     return Delivery.objects.filter(batch_id=batch_id, status__in=["pending", "sent"]).count()
 
 
+SANDBOX = {"url": ""}
+
+
+def sandbox_tasks() -> str:
+    """The sandbox's background tasks (receipts waiting to be POSTed or retried): a pile that grows means the
+    receipts are not being taken; "no answer" means its event loop is stuck."""
+    try:
+        with urllib.request.urlopen(SANDBOX["url"] + "/control/pending", timeout=5) as resp:  # noqa: S310
+            return str(json.loads(resp.read())["pending"])
+    except (OSError, ValueError, KeyError):
+        return "no answer"
+
+
 def wait_done(batch_id: str, total: int, timeout: float, stall: float = 180.0,
               procs: dict | None = None) -> tuple[float, list, int]:
     """Wait until every delivery of the batch exists and has a final status. Returns the time it took,
@@ -254,7 +267,8 @@ def wait_done(batch_id: str, total: int, timeout: float, stall: float = 180.0,
         if now - last_print >= 30:
             last_print = now
             print(f"[{now - started:7.0f} s] created {created:,} finished {total - left:,} of {total:,} "
-                  f"({(total - left) / (now - started):.1f}/s) RSS MB {rss}", file=sys.stderr, flush=True)
+                  f"({(total - left) / (now - started):.1f}/s) RSS MB {rss} sandbox tasks {sandbox_tasks()}",
+                  file=sys.stderr, flush=True)
         if batch.expanded_at and left == 0:
             return now - started, samples, 0
         if total - left != last_done:
@@ -433,10 +447,18 @@ def run_child(cfg: dict) -> dict:
     sandbox_port = cfg["sandbox"].rsplit(":", 1)[1]
     procs = {}
     started = []
+    logs_open = []
+    keep = True
+
+    def logfile(name: str):
+        logs_open.append(open(data / f"{name}.log", "w"))  # noqa: SIM115 - closed when the run ends
+        return logs_open[-1]
+
     try:
+        SANDBOX["url"] = cfg["sandbox"]
         sb = subprocess.Popen([sys.executable, "-m", "campaignid.sandbox", "--port", sandbox_port,  # noqa: S603
                                "--data-dir", str(data / "sandbox")], env=env, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=logfile("sandbox"), stderr=subprocess.STDOUT)
         started.append(sb)
         wait_http(cfg["sandbox"] + "/control/pending")
         control(cfg["sandbox"], "/orange/config", {"rate_limit": 0, "dr_default": "terminal", "dr_delay_ms": 20,
@@ -446,14 +468,14 @@ def run_child(cfg: dict) -> dict:
         web = subprocess.Popen([sys.executable, "-m", "gunicorn", "campaignid.wsgi:application",  # noqa: S603
                                 "--bind", cfg["web"].removeprefix("http://"), "--workers", str(cfg["web_workers"]),
                                 "--threads", "8", "--worker-class", "gthread", "--log-level", "warning"],
-                               env=env, start_new_session=True)
+                               env=env, start_new_session=True, stdout=logfile("web"), stderr=subprocess.STDOUT)
         started.append(web)
         wait_http(cfg["web"] + "/health")
         procs["web"] = web
         for i in range(cfg["workers"]):
-            log = open(data / f"worker{i}.log", "w")  # noqa: SIM115 - closed with the process
             w = subprocess.Popen([sys.executable, "-m", "campaignid.cli", "worker", "--workers", "4"],  # noqa: S603
-                                 env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
+                                 env=env, start_new_session=True, stdout=logfile(f"worker{i}"),
+                                 stderr=subprocess.STDOUT)
             started.append(w)
             procs[f"worker{i}"] = w
         time.sleep(2)
@@ -462,10 +484,16 @@ def run_child(cfg: dict) -> dict:
         logs = logs_and_export(cfg["web"], token, e2e_uid, e2e["batch"])
         rss = {name: peak_rss_mb(p.pid) for name, p in procs.items()}
         rss["sandbox"] = peak_rss_mb(sb.pid)
+        keep = bool(base["unfinished"] or e2e["unfinished"])  # a run that failed or stalled keeps its logs
     finally:
         stop(started)
+        for f in logs_open:
+            f.close()
+        if keep:
+            print(f"run not complete: the processes' logs are kept in {data}", file=sys.stderr, flush=True)
     disk = database_bytes(cfg["backend"], data)
-    shutil.rmtree(data, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(data, ignore_errors=True)
     return summarise(cfg, seed_s, base, e2e, logs, rss, disk)
 
 
